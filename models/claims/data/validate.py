@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Validate the claim-classifier training sentences (stdlib only).
+
+Checks every *.jsonl file in this folder (or the files given on the command
+line), one JSON object per line:
+
+  {"id": "...", "text": "...", "types": ["stance", "threat"],
+   "polarity": "oppose", "categories": ["military_conflict"],
+   "source": "...", "voice": "wire"}
+
+  - required fields present, with the right JSON types; unknown fields warn
+  - id: non-empty string, unique across all files
+  - text: non-empty, no leading/trailing whitespace, no newline
+  - types: list, subset of {stance, proposal, threat}, no repeats
+  - polarity: "support"/"oppose" iff "stance" in types, else null
+  - categories: non-empty iff "threat" in types, values from the spec list,
+    no repeats; empty list otherwise
+  - source, voice: non-empty strings
+  - no duplicate texts across all files (compared after collapsing whitespace
+    and case)
+  - no sentence occurs in the held-out seed articles
+    (../../../samples/articles/*.txt, i.e. /work/main/samples/articles): the
+    normalised text must not be a substring of any normalised article, and no
+    article sentence may equal it
+
+Prints per-file counts per type, polarity and category. Exit status 1 when
+any error was found (warnings do not fail).
+
+Usage:
+  python3 validate.py                 # all *.jsonl next to this script
+  python3 validate.py FILE.jsonl ...  # just these
+  python3 validate.py --articles DIR  # other held-out folder
+"""
+import argparse
+import collections
+import glob
+import json
+import os
+import re
+import sys
+
+TYPES = ("stance", "proposal", "threat")
+POLARITIES = ("support", "oppose")
+CATEGORIES = ("terrorism", "extremism", "cybercrime", "information_security",
+              "drug_trafficking", "illegal_migration", "organized_crime",
+              "military_conflict", "economic_coercion", "other")
+REQUIRED = {"id": str, "text": str, "types": list, "polarity": (str, type(None)),
+            "categories": list, "source": str, "voice": str}
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_ARTICLES = os.path.normpath(os.path.join(HERE, "..", "..", "..", "samples", "articles"))
+
+
+def norm(s):
+    s = s.replace("\u2019", "'").replace("\u2018", "'")
+    s = s.replace("\u201c", '"').replace("\u201d", '"')
+    return re.sub(r"\s+", " ", s).strip().lower()
+
+
+def load_articles(folder):
+    arts = {}
+    for p in sorted(glob.glob(os.path.join(folder, "*.txt"))):
+        with open(p, encoding="utf-8") as f:
+            arts[os.path.basename(p)] = norm(f.read())
+    return arts
+
+
+def check_record(rec, where, errors, warnings):
+    for k, t in REQUIRED.items():
+        if k not in rec:
+            errors.append("%s: missing field %r" % (where, k))
+        elif not isinstance(rec[k], t):
+            errors.append("%s: field %r has type %s" % (where, k, type(rec[k]).__name__))
+    extra = set(rec) - set(REQUIRED)
+    if extra:
+        warnings.append("%s: extra fields %s" % (where, sorted(extra)))
+    if errors and errors[-1].startswith(where):
+        return False
+    if not rec["id"].strip():
+        errors.append("%s: empty id" % where)
+    t = rec["text"]
+    if not t.strip():
+        errors.append("%s: empty text" % where)
+    if t != t.strip() or "\n" in t:
+        errors.append("%s: text has leading/trailing whitespace or a newline" % where)
+    types = rec["types"]
+    bad = [x for x in types if x not in TYPES]
+    if bad:
+        errors.append("%s: unknown types %s" % (where, bad))
+    if len(set(map(str, types))) != len(types):
+        errors.append("%s: repeated types %s" % (where, types))
+    pol = rec["polarity"]
+    if "stance" in types:
+        if pol not in POLARITIES:
+            errors.append("%s: stance needs polarity support/oppose, got %r" % (where, pol))
+    elif pol is not None:
+        errors.append("%s: polarity %r without stance (must be null)" % (where, pol))
+    cats = rec["categories"]
+    badc = [c for c in cats if c not in CATEGORIES]
+    if badc:
+        errors.append("%s: unknown categories %s" % (where, badc))
+    if len(set(map(str, cats))) != len(cats):
+        errors.append("%s: repeated categories %s" % (where, cats))
+    if "threat" in types and not cats:
+        errors.append("%s: threat without categories" % where)
+    if "threat" not in types and cats:
+        errors.append("%s: categories %s without threat" % (where, cats))
+    if not rec["source"].strip():
+        errors.append("%s: empty source" % where)
+    if not rec["voice"].strip():
+        errors.append("%s: empty voice" % where)
+    return True
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("files", nargs="*")
+    ap.add_argument("--articles", default=DEFAULT_ARTICLES,
+                    help="folder of held-out seed articles (*.txt)")
+    args = ap.parse_args()
+
+    files = args.files or sorted(glob.glob(os.path.join(HERE, "*.jsonl")))
+    if not files:
+        print("no *.jsonl files found")
+        return 1
+    arts = load_articles(args.articles)
+    if not arts:
+        print("WARNING: no seed articles found in %s; leak check skipped" % args.articles)
+    art_sents = set()
+    for a in arts.values():
+        for s in re.split(r"(?<=[.!?])\s+", a):
+            if s:
+                art_sents.add(s)
+
+    errors, warnings = [], []
+    ids, texts = {}, {}
+    total = 0
+    for path in files:
+        name = os.path.basename(path)
+        c = collections.Counter()
+        n = 0
+        with open(path, encoding="utf-8") as f:
+            for ln, line in enumerate(f, 1):
+                where = "%s:%d" % (name, ln)
+                if not line.strip():
+                    warnings.append("%s: blank line" % where)
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as e:
+                    errors.append("%s: bad JSON (%s)" % (where, e))
+                    continue
+                if not isinstance(rec, dict):
+                    errors.append("%s: not a JSON object" % where)
+                    continue
+                if not check_record(rec, where, errors, warnings):
+                    continue
+                n += 1
+                rid = rec["id"]
+                if rid in ids:
+                    errors.append("%s: duplicate id %r (first at %s)" % (where, rid, ids[rid]))
+                else:
+                    ids[rid] = where
+                key = norm(rec["text"])
+                if key in texts:
+                    errors.append("%s: duplicate text (first at %s)" % (where, texts[key]))
+                else:
+                    texts[key] = where
+                if key in art_sents or any(key in a for a in arts.values()):
+                    errors.append("%s: text occurs in a held-out seed article" % where)
+                if not rec["types"]:
+                    c["none"] += 1
+                for t in rec["types"]:
+                    c[t] += 1
+                if rec["polarity"]:
+                    c["polarity:" + rec["polarity"]] += 1
+                for cat in rec["categories"]:
+                    c["category:" + cat] += 1
+                c["voice:" + rec["voice"]] += 1
+        total += n
+        print("== %s: %d sentences" % (name, n))
+        for k in ("none",) + TYPES:
+            print("   %-10s %5d  (%.0f%%)" % (k, c[k], 100.0 * c[k] / n if n else 0))
+        for k in sorted(x for x in c if ":" in x):
+            print("   %-32s %5d" % (k, c[k]))
+
+    print("== total: %d sentences in %d file(s)" % (total, len(files)))
+    for w in warnings[:50]:
+        print("WARNING " + w)
+    if len(warnings) > 50:
+        print("WARNING ... %d more" % (len(warnings) - 50))
+    for e in errors[:200]:
+        print("ERROR " + e)
+    if len(errors) > 200:
+        print("ERROR ... %d more" % (len(errors) - 200))
+    print("OK" if not errors else "%d error(s)" % len(errors))
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

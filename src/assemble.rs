@@ -1,0 +1,249 @@
+//! The assemble stage: sentence scores + entities + speakers → claims with actor, target,
+//! polarity, categories and confidence. The lexicon lives in data/assemble.toml.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::config::Thresholds;
+use crate::document::{round4, Claim, Document, Entity, Sentence, SentenceScores, Target};
+use crate::gazetteer::Gazetteer;
+use crate::resolve::{last_person_before, slice};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lexicon {
+    prepositions: Vec<String>,
+    holder_window: usize,
+    pronoun_subjects: Vec<String>,
+    own_country: Vec<String>,
+    max_target_words: usize,
+    targets: BTreeMap<String, Vec<String>>,
+    target_stops: Vec<String>,
+    threat_terms: BTreeMap<String, Vec<String>>,
+}
+
+impl Lexicon {
+    pub fn shipped() -> Lexicon {
+        toml::from_str(include_str!("../data/assemble.toml")).expect("data/assemble.toml is valid")
+    }
+}
+
+const TYPES: [&str; 3] = ["stance", "proposal", "threat"];
+
+pub struct Assembler<'a> {
+    pub lexicon: &'a Lexicon,
+    pub gazetteer: &'a Gazetteer,
+    pub thresholds: &'a Thresholds,
+    pub categories: &'a [String],
+}
+
+impl Assembler<'_> {
+    /// Fills `doc.claims` from `doc.scores`, given each sentence's resolved speaker.
+    pub fn assemble(&self, doc: &mut Document, speakers: &[Option<Entity>]) {
+        let mut claims = Vec::new();
+        for (i, (sentence, scores)) in doc.sentences.iter().zip(&doc.scores).enumerate() {
+            let limits = [self.thresholds.stance, self.thresholds.proposal, self.thresholds.threat];
+            for (t, kind) in TYPES.iter().enumerate() {
+                if scores.types[t] < limits[t] {
+                    continue;
+                }
+                let actor = speakers.get(i).cloned().flatten().or_else(|| self.holder(doc, i, sentence));
+                claims.push(Claim {
+                    id: format!("{}:{}:{}", doc.id, i, kind),
+                    doc: doc.id.clone(),
+                    kind,
+                    sentence: sentence.text.clone(),
+                    start: sentence.span.start,
+                    end: sentence.span.end,
+                    actor: actor.map(|a| self.as_actor(a)),
+                    target: self.target(doc, sentence, kind),
+                    polarity: (*kind == "stance").then(|| if scores.support >= 0.5 { "support" } else { "oppose" }),
+                    categories: if *kind == "threat" { self.categories(scores) } else { Vec::new() },
+                    confidence: round4(scores.types[t]),
+                });
+            }
+        }
+        doc.claims = claims;
+    }
+
+    fn categories(&self, scores: &SentenceScores) -> Vec<String> {
+        let best = scores.categories.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i);
+        self.categories
+            .iter()
+            .zip(&scores.categories)
+            .enumerate()
+            .filter(|(i, (_, &p))| p >= self.thresholds.category || Some(*i) == best)
+            .map(|(_, (c, _))| c.clone())
+            .collect()
+    }
+
+    /// A capital or an adjective acting as a holder stands for its country.
+    fn as_actor(&self, mut e: Entity) -> Entity {
+        if e.label != "PER" {
+            if let Some(country) = self.gazetteer.lookup(&e.text, None).and_then(|a| a.stands_for) {
+                e.canonical = country;
+            }
+        }
+        e
+    }
+
+    /// The grammatical holder: "According to X", or the first entity that no preposition
+    /// governs, near the start if there is one; "He"/"The official" refer back to the last
+    /// person named.
+    fn holder(&self, doc: &Document, i: usize, sentence: &Sentence) -> Option<Entity> {
+        let lower = sentence.text.to_lowercase();
+        let chars: Vec<char> = lower.chars().collect();
+        // This sentence's actors (a country adjective stands for its country), with their
+        // offsets in the sentence text.
+        let mentions: Vec<(&Entity, usize)> = doc
+            .entities
+            .iter()
+            .filter(|e| e.sentence == i && !e.canonical.is_empty() && (e.label != "MISC" || e.id.is_some()))
+            .filter_map(|e| find_word(&lower, &e.text.to_lowercase()).map(|at| (e, at)))
+            .collect();
+        let pronoun = self.lexicon.pronoun_subjects.iter().find(|p| starts_with_word(&lower, p));
+        if let Some(p) = pronoun {
+            let len = p.chars().count();
+            // "The President of Belarus" is a title the gazetteer resolved, not a pronoun.
+            if !mentions.iter().any(|(_, at)| *at < len) {
+                let span = doc.clean.to_source(sentence.clean_start, sentence.clean_start + len);
+                return last_person_before(doc, sentence.span).cloned().map(|person| Entity {
+                    text: slice(&sentence.text, 0, len),
+                    start: span.start,
+                    end: span.end,
+                    sentence: i,
+                    origin: "coreference",
+                    ..person
+                });
+            }
+        }
+        if self.lexicon.own_country.iter().any(|p| starts_with_word(&lower, p)) {
+            return None; // the speaker's country, when there is a speaker, is the speaker's claim
+        }
+        let from = if lower.starts_with("according to ") { "according to ".len() } else { 0 };
+        let limit = word_spans(&sentence.text).get(self.lexicon.holder_window).map_or(usize::MAX, |w| w.0);
+        let free: Vec<&(&Entity, usize)> = mentions
+            .iter()
+            .filter(|(_, at)| *at >= from)
+            .filter(|(_, at)| {
+                let before: String = chars[..*at].iter().collect();
+                let prev = before.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).last();
+                !prev.is_some_and(|w| self.lexicon.prepositions.iter().any(|p| p == w))
+            })
+            .collect();
+        free.iter().find(|(_, at)| *at < limit).or(free.first()).map(|(e, _)| (*e).clone())
+    }
+
+    /// The phrase after the type's trigger, up to the next clause boundary; for a threat with no
+    /// trigger, the first threat term.
+    fn target(&self, doc: &Document, sentence: &Sentence, kind: &str) -> Option<Target> {
+        let lower: Vec<char> = sentence.text.to_lowercase().chars().collect();
+        let text: Vec<char> = sentence.text.chars().collect();
+        if lower.len() != text.len() {
+            return None; // lowercasing changed lengths (rare scripts): offsets would drift
+        }
+        let lower_s: String = lower.iter().collect();
+        let triggers = self.lexicon.targets.get(kind)?;
+        let found = triggers
+            .iter()
+            .filter_map(|t| find_word(&lower_s, t).map(|at| (at, at + t.chars().count())))
+            .min_by_key(|&(at, end)| (at, std::cmp::Reverse(end)));
+        let (start, end) = match found {
+            Some((_, after)) => self.phrase_after(&text, &lower, after)?,
+            None if kind == "threat" => self
+                .lexicon
+                .threat_terms
+                .values()
+                .flatten()
+                .filter_map(|t| find_word(&lower_s, t).map(|at| (at, at + t.chars().count())))
+                .min_by_key(|&(at, end)| (at, std::cmp::Reverse(end)))?,
+            None => return None,
+        };
+        let source = doc.clean.to_source(sentence.clean_start + start, sentence.clean_start + end);
+        Some(Target { text: text[start..end].iter().collect(), start: source.start, end: source.end })
+    }
+
+    fn phrase_after(&self, text: &[char], lower: &[char], from: usize) -> Option<(usize, usize)> {
+        let mut start = from;
+        while start < text.len() && (text[start].is_whitespace() || text[start] == ':') {
+            start += 1;
+        }
+        let mut end = start;
+        let mut words = 0;
+        let mut i = start;
+        while i < text.len() {
+            let c = text[i];
+            if matches!(c, ',' | ';' | '.' | ':' | '!' | '?' | '“' | '”' | '"' | '(' | ')' | '–' | '—') {
+                break;
+            }
+            if c.is_whitespace() {
+                let next: String = lower[i + 1..].iter().take_while(|c| c.is_alphanumeric()).collect();
+                words += 1;
+                if words >= self.lexicon.max_target_words || self.lexicon.target_stops.contains(&next) {
+                    break;
+                }
+            } else {
+                end = i + 1;
+            }
+            i += 1;
+        }
+        (end > start).then_some((start, end))
+    }
+}
+
+fn word_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.chars().chain(std::iter::once(' ')).enumerate() {
+        match (c.is_whitespace(), start) {
+            (false, None) => start = Some(i),
+            (true, Some(s)) => {
+                out.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn starts_with_word(lower: &str, phrase: &str) -> bool {
+    lower.starts_with(phrase) && lower[phrase.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric())
+}
+
+/// Code-point offset of `phrase` in `text` at word boundaries.
+fn find_word(text: &str, phrase: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(pos) = text[from..].find(phrase) {
+        let at = from + pos;
+        let end = at + phrase.len();
+        let before_ok = text[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let after_ok = text[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+        if before_ok && after_ok {
+            return Some(text[..at].chars().count());
+        }
+        from = at + phrase.chars().next().map_or(1, char::len_utf8);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_found_at_boundaries_in_code_points() {
+        assert_eq!(find_word("“the threat of war”", "threat of"), Some(5));
+        assert_eq!(find_word("threatening", "threat"), None);
+        assert_eq!(find_word("a counter-terror unit", "counter"), Some(2));
+    }
+
+    #[test]
+    fn lexicon_parses_and_has_every_type() {
+        let lex = Lexicon::shipped();
+        for t in TYPES {
+            assert!(lex.targets.contains_key(t), "{t}");
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! pipeline.toml: one file that fully describes a run. Unknown keys are errors that name the key;
+//! relative paths are relative to the file's folder; CLI flags override the file.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineConfig {
+    pub input: InputConfig,
+    pub models: ModelsConfig,
+    pub runtime: RuntimeConfig,
+    pub thresholds: Thresholds,
+    pub output: OutputConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InputConfig {
+    /// Larger documents are rejected with a per-document error rather than read into memory.
+    pub max_document_bytes: u64,
+}
+
+impl Default for InputConfig {
+    fn default() -> Self {
+        InputConfig { max_document_bytes: 20 * 1024 * 1024 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelsConfig {
+    /// Word-piece tokenizer shared by both models (tokenizer.json).
+    pub tokenizer: PathBuf,
+    /// Folder with config.json and model.safetensors of the NER model.
+    pub ner: PathBuf,
+    /// Folder with config.json and model.safetensors of the claim classifier.
+    pub claims: PathBuf,
+    /// Actor gazetteer (TOML).
+    pub gazetteer: PathBuf,
+}
+
+impl Default for ModelsConfig {
+    fn default() -> Self {
+        ModelsConfig {
+            tokenizer: "models/tokenizer.json".into(),
+            ner: "models/ner".into(),
+            claims: "models/claims".into(),
+            gazetteer: "data/gazetteer.toml".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuntimeConfig {
+    /// "cpu", "cuda" or "cuda:N".
+    pub device: String,
+    /// Sentences per forward pass.
+    pub batch_size: usize,
+    /// CPU threads for the CPU stages and libtorch; 0 = all cores.
+    pub threads: usize,
+    /// Longest window the transformers read, in word pieces including [CLS] and [SEP]; longer
+    /// sentences are read in overlapping windows.
+    pub max_pieces: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig { device: "cpu".into(), batch_size: 32, threads: 0, max_pieces: 128 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Thresholds {
+    pub stance: f32,
+    pub proposal: f32,
+    pub threat: f32,
+    /// A threat category is kept at or above this probability (the best one always is).
+    pub category: f32,
+    /// Model entities below this mean word score are dropped.
+    pub entity: f32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { stance: 0.5, proposal: 0.5, threat: 0.5, category: 0.5, entity: 0.5 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutputConfig {
+    pub dir: PathBuf,
+    /// Write documents.jsonl (sentences and entities of every document).
+    pub documents: bool,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig { dir: "outputs".into(), documents: true }
+    }
+}
+
+impl PipelineConfig {
+    /// Reads and validates a config file; its relative paths become relative to its folder.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config {}", path.display()))?;
+        let mut config: PipelineConfig =
+            toml::from_str(&text).map_err(|e| anyhow::anyhow!("invalid config {}: {e}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve_paths(base);
+        config.validate().with_context(|| format!("invalid config {}", path.display()))?;
+        Ok(config)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        for p in [
+            &mut self.models.tokenizer,
+            &mut self.models.ner,
+            &mut self.models.claims,
+            &mut self.models.gazetteer,
+            &mut self.output.dir,
+        ] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let r = &self.runtime;
+        if !(r.device == "cpu" || r.device == "cuda" || r.device.strip_prefix("cuda:").is_some_and(|n| n.parse::<usize>().is_ok())) {
+            bail!("runtime.device = {:?}: expected \"cpu\", \"cuda\" or \"cuda:N\"", r.device);
+        }
+        if r.batch_size == 0 {
+            bail!("runtime.batch_size must be at least 1");
+        }
+        if !(16..=512).contains(&r.max_pieces) {
+            bail!("runtime.max_pieces = {}: expected 16 to 512", r.max_pieces);
+        }
+        if self.input.max_document_bytes == 0 {
+            bail!("input.max_document_bytes must be at least 1");
+        }
+        let t = &self.thresholds;
+        for (name, v) in [
+            ("stance", t.stance),
+            ("proposal", t.proposal),
+            ("threat", t.threat),
+            ("category", t.category),
+            ("entity", t.entity),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                bail!("thresholds.{name} = {v}: expected a probability in [0, 1]");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn device(&self) -> tch::Device {
+        match self.runtime.device.as_str() {
+            "cpu" => tch::Device::Cpu,
+            "cuda" => tch::Device::Cuda(0),
+            other => tch::Device::Cuda(other["cuda:".len()..].parse().unwrap_or(0)),
+        }
+    }
+
+    pub fn threads(&self) -> usize {
+        match self.runtime.threads {
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            n => n,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = toml::from_str::<PipelineConfig>("[runtime]\nbatchsize = 4\n").unwrap_err().to_string();
+        assert!(err.contains("batchsize"), "{err}");
+    }
+
+    #[test]
+    fn invalid_value_is_named() {
+        let config: PipelineConfig = toml::from_str("[runtime]\ndevice = \"tpu\"\n").unwrap();
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("runtime.device"), "{err}");
+        let config: PipelineConfig = toml::from_str("[thresholds]\nthreat = 1.5\n").unwrap();
+        assert!(config.validate().unwrap_err().to_string().contains("thresholds.threat"));
+    }
+
+    #[test]
+    fn shipped_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipeline.toml");
+        let config = PipelineConfig::load(&path).unwrap();
+        assert!(config.models.ner.ends_with("models/ner"));
+    }
+}

@@ -1,0 +1,214 @@
+//! The claimex command line: parses arguments and calls the library.
+//! Exit codes: 0 success; 1 some documents failed (run) or the score is below --min-f1 (eval);
+//! 2 the run could not start or finish (bad config, missing model, unwritable output).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use claimex::config::PipelineConfig;
+use claimex::encode::Encoder;
+use claimex::eval::{self, GoldClaim, PredictedClaim};
+use claimex::ingest::{self, IngestConfig};
+use claimex::ner::NerModel;
+use claimex::{eval_ner, pipeline};
+
+#[derive(Parser)]
+#[command(name = "claimex", version, about = "Stance, proposal and threat claims from news articles, as JSONL")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Extract claims from articles (files or folders of .txt, .html, .jsonl).
+    Run {
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+        /// Files or folders to read.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
+    /// Run on documents and score the claims against a gold JSONL file (see docs/labeling.md).
+    Eval {
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+        /// Gold claims (JSONL).
+        #[arg(long)]
+        gold: PathBuf,
+        /// Score this claims.jsonl instead of running the pipeline.
+        #[arg(long)]
+        predictions: Option<PathBuf>,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Exit with 1 when the overall F1 is below this.
+        #[arg(long)]
+        min_f1: Option<f64>,
+        /// The documents the gold file labels (all of them count as fully labeled).
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
+    /// Score the NER model on a CoNLL file (entity-level micro P/R/F1, per type).
+    EvalNer {
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+        /// CoNLL file: one "TOKEN ... TAG" per line, blank lines between sentences.
+        #[arg(long)]
+        conll: PathBuf,
+        /// Write "token gold predicted" lines in the input's layout here.
+        #[arg(long)]
+        predictions: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Settings shared by the commands; flags override pipeline.toml.
+#[derive(Args)]
+struct PipelineArgs {
+    /// Pipeline description (default: ./pipeline.toml when present).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// cpu, cuda or cuda:N.
+    #[arg(long)]
+    device: Option<String>,
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// CPU threads (0 = all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl PipelineArgs {
+    fn config(&self) -> Result<PipelineConfig> {
+        let default = Path::new("pipeline.toml");
+        let mut config = match &self.config {
+            Some(path) => PipelineConfig::load(path)?,
+            None if default.exists() => PipelineConfig::load(default)?,
+            None => PipelineConfig::default(),
+        };
+        if let Some(out) = &self.out {
+            config.output.dir = out.clone();
+        }
+        if let Some(d) = &self.device {
+            config.runtime.device = d.clone();
+        }
+        if let Some(b) = self.batch_size {
+            config.runtime.batch_size = b;
+        }
+        if let Some(t) = self.threads {
+            config.runtime.threads = t;
+        }
+        config.validate().context("invalid command-line setting")?;
+        Ok(config)
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("claimex: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Run { pipeline: args, inputs } => {
+            let config = args.config()?;
+            let s = pipeline::run(&config, &inputs, args.quiet)?;
+            if s.interrupted {
+                eprintln!(
+                    "claimex: interrupted after {} documents; their results are saved in {}. Run the same command again to resume.",
+                    s.processed,
+                    s.out_dir.display()
+                );
+                return Ok(ExitCode::from(130));
+            }
+            eprintln!(
+                "claimex: {} documents processed, {} reused, {} failed in {:.1}s; {} has {} documents, {} claims",
+                s.processed,
+                s.reused,
+                s.failed,
+                s.seconds,
+                s.out_dir.display(),
+                s.documents,
+                s.claims
+            );
+            Ok(if s.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Eval { pipeline: args, gold, predictions, json, min_f1, inputs } => {
+            let mut config = args.config()?;
+            // Without --out, the run goes to a temporary folder removed after scoring.
+            let scratch = (predictions.is_none() && args.out.is_none())
+                .then(|| std::env::temp_dir().join(format!("claimex-eval-{}", std::process::id())));
+            if let Some(dir) = &scratch {
+                config.output.dir = dir.clone();
+            }
+            let claims_path = match predictions {
+                Some(p) => p,
+                None => {
+                    pipeline::run(&config, &inputs, true)?;
+                    config.output.dir.join("claims.jsonl")
+                }
+            };
+            let mut sources = std::collections::BTreeMap::new();
+            let ingest_config = IngestConfig { max_bytes: config.input.max_document_bytes };
+            for raw in ingest::read_inputs(&inputs, &ingest_config) {
+                let doc = raw.and_then(ingest::ingest).map_err(|e| anyhow::anyhow!("{e}"))?;
+                sources.insert(doc.id, doc.source);
+            }
+            let gold: Vec<GoldClaim> = eval::read_jsonl(&gold)?;
+            let predicted: Vec<PredictedClaim> = eval::read_jsonl(&claims_path)?;
+            if let Some(dir) = scratch {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            let report = eval::score(&sources, &gold, &predicted)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", eval::table(&report));
+            }
+            match min_f1 {
+                Some(bar) if report.overall.f1 < bar => {
+                    eprintln!("claimex: overall F1 {:.3} is below --min-f1 {bar}", report.overall.f1);
+                    Ok(ExitCode::from(1))
+                }
+                _ => Ok(ExitCode::SUCCESS),
+            }
+        }
+        Command::EvalNer { pipeline: args, conll, predictions, json } => {
+            let config = args.config()?;
+            tch::set_num_threads(config.threads() as i32);
+            let encoder = Encoder::load(&config.models.tokenizer)?;
+            let model = NerModel::load(&config.models.ner, config.device())?;
+            let sentences = eval_ner::read_conll(&conll)?;
+            let report = eval_ner::evaluate(
+                &model,
+                &encoder,
+                &sentences,
+                config.runtime.batch_size,
+                config.runtime.max_pieces,
+                predictions.as_deref(),
+            )?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", eval_ner::table(&report));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

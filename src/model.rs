@@ -1,0 +1,106 @@
+//! Loading the transformer models (a folder with config.json and model.safetensors) through
+//! rust-bert, and turning windows of word pieces into padded batches.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use rust_bert::bert::BertConfig;
+use sha2::{Digest, Sha256};
+use tch::{nn, Device, Kind, Tensor};
+
+use crate::encode::{windows, Pieces, Window};
+
+/// A model folder as found on disk, with what the manifest records about it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ModelFiles {
+    pub dir: PathBuf,
+    pub weights: PathBuf,
+    /// sha256 of model.safetensors.
+    pub sha256: String,
+    #[serde(skip)]
+    pub config: BertConfig,
+}
+
+impl ModelFiles {
+    pub fn open(dir: &Path) -> Result<Self> {
+        let config_path = dir.join("config.json");
+        let weights = dir.join("model.safetensors");
+        let text = std::fs::read_to_string(&config_path)
+            .with_context(|| format!("cannot read model config {}", config_path.display()))?;
+        // rust-bert's from_file panics on bad input; parse ourselves for a readable error.
+        let config: BertConfig = serde_json::from_str(&text)
+            .with_context(|| format!("invalid model config {}", config_path.display()))?;
+        let bytes = std::fs::read(&weights)
+            .with_context(|| format!("cannot read model weights {}", weights.display()))?;
+        let sha256 = format!("{:x}", Sha256::digest(&bytes));
+        Ok(ModelFiles { dir: dir.to_path_buf(), weights, sha256, config })
+    }
+
+    /// Labels in id order, from config.json's id2label.
+    pub fn labels(&self) -> Result<Vec<String>> {
+        let Some(map) = &self.config.id2label else {
+            bail!("{}: config.json has no id2label", self.dir.display());
+        };
+        (0..map.len() as i64)
+            .map(|i| map.get(&i).cloned().with_context(|| format!("{}: id2label lacks {i}", self.dir.display())))
+            .collect()
+    }
+
+    /// Builds the model with `build` and loads the weights into it (fp16 files load as fp32).
+    pub fn load<M>(&self, device: Device, build: impl FnOnce(nn::Path, &BertConfig) -> Result<M>) -> Result<(nn::VarStore, M)> {
+        let mut vs = nn::VarStore::new(device);
+        let model = build(vs.root(), &self.config)?;
+        vs.load(&self.weights)
+            .with_context(|| format!("cannot load model weights {}", self.weights.display()))?;
+        // The file is fp16 to keep it small; loading keeps its dtype, and CPU kernels want fp32.
+        vs.set_kind(Kind::Float);
+        vs.freeze();
+        Ok((vs, model))
+    }
+}
+
+/// Padded input tensors for a batch of windows.
+pub struct Batch {
+    pub ids: Tensor,
+    pub types: Tensor,
+    pub mask: Tensor,
+}
+
+impl Batch {
+    pub fn new(windows: &[&Window], device: Device) -> Batch {
+        let width = windows.iter().map(|w| w.ids.len()).max().unwrap_or(0);
+        let mut ids = vec![0i64; windows.len() * width];
+        let mut types = vec![0i64; windows.len() * width];
+        let mut mask = vec![0i64; windows.len() * width];
+        for (r, w) in windows.iter().enumerate() {
+            let row = r * width;
+            ids[row..row + w.ids.len()].copy_from_slice(&w.ids);
+            types[row..row + w.types.len()].copy_from_slice(&w.types);
+            mask[row..row + w.ids.len()].fill(1);
+        }
+        let shape = [windows.len() as i64, width as i64];
+        Batch {
+            ids: Tensor::from_slice(&ids).view(shape).to(device),
+            types: Tensor::from_slice(&types).view(shape).to(device),
+            mask: Tensor::from_slice(&mask).view(shape).to(device),
+        }
+    }
+}
+
+/// Cuts sentences into windows, sorts them by length (so padding is short) and calls `f` on
+/// each batch of at most `batch_size` windows, without gradients.
+pub fn for_each_batch(sentences: &[&Pieces], batch_size: usize, max_pieces: usize, device: Device, mut f: impl FnMut(&[Window], &Batch)) {
+    let mut all: Vec<Window> = sentences.iter().enumerate().flat_map(|(i, p)| windows(i, p, max_pieces)).collect();
+    all.sort_by_key(|w| w.ids.len());
+    let _guard = tch::no_grad_guard();
+    for chunk in all.chunks(batch_size) {
+        let refs: Vec<&Window> = chunk.iter().collect();
+        f(chunk, &Batch::new(&refs, device));
+    }
+}
+
+/// Copies a float tensor to a Vec on the CPU.
+pub fn to_vec(t: &Tensor) -> Vec<f32> {
+    let t = t.to_device(Device::Cpu).to_kind(Kind::Float).contiguous().view(-1);
+    Vec::<f32>::try_from(&t).expect("float tensor")
+}

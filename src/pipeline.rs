@@ -1,0 +1,433 @@
+//! The topology of a run: stages as workers joined by bounded channels.
+//!
+//! read → prepare (ingest, segment, word pieces; rayon) → ner → classify (one worker owns both
+//! models) → assemble (resolve entities, build claims; rayon) → write (this thread).
+//!
+//! Documents flow in input order, each as `Ok(Work)` or the `Err(DocError)` that stopped it, so
+//! one bad document costs only itself and the output order never depends on timing. A document
+//! the output folder has already seen (same bytes, models and settings) is taken from its store
+//! and skips the work; the output files are regenerated from the store when the run ends.
+
+use std::io::IsTerminal;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::assemble::{Assembler, Lexicon};
+use crate::classify::ClaimModel;
+use crate::config::PipelineConfig;
+use crate::document::{DocError, Document};
+use crate::encode::{Encoder, Pieces};
+use crate::gazetteer::Gazetteer;
+use crate::ingest::{self, IngestConfig, RawDocument};
+use crate::ner::{piece_words, EntitySpan, NerModel};
+use crate::output;
+use crate::store::{self, IndexEntry, Store, Stored};
+use crate::{resolve, segment};
+
+/// A document in flight, with what the stages hand each other besides the document itself.
+pub struct Work {
+    pub doc: Document,
+    /// The document's key in the store.
+    pub key: String,
+    /// Its output from an earlier run, when the store has it: nothing is left to do.
+    pub stored: Option<Stored>,
+    /// sha256 of the input bytes.
+    pub sha256: String,
+    pub bytes: usize,
+    /// Word pieces per sentence, shared by both models.
+    pub pieces: Vec<Pieces>,
+    /// Entities the NER model found, per sentence, in sentence code points.
+    pub mentions: Vec<Vec<EntitySpan>>,
+}
+
+type Item = Result<Work, DocError>;
+
+/// Everything a run needs, loaded and checked before any document is read.
+pub struct Resources {
+    pub encoder: Encoder,
+    pub ner: NerModel,
+    pub claims: ClaimModel,
+    pub gazetteer: Gazetteer,
+    pub lexicon: Lexicon,
+}
+
+impl Resources {
+    pub fn load(config: &PipelineConfig) -> Result<Self> {
+        let device = config.device();
+        let encoder = Encoder::load(&config.models.tokenizer)?;
+        let ner = NerModel::load(&config.models.ner, device).context("cannot load the NER model")?;
+        let claims = ClaimModel::load(&config.models.claims, device).context("cannot load the claim model")?;
+        for (name, files) in [("ner", &ner.files), ("claims", &claims.files)] {
+            anyhow::ensure!(
+                files.config.vocab_size as usize == encoder.vocab_size(),
+                "model {name} expects {} word pieces but the tokenizer has {}",
+                files.config.vocab_size,
+                encoder.vocab_size()
+            );
+        }
+        let gazetteer = Gazetteer::load(&config.models.gazetteer)?;
+        Ok(Resources { encoder, ner, claims, gazetteer, lexicon: Lexicon::shipped() })
+    }
+}
+
+/// What a run did, for the exit code and the summary line.
+pub struct Summary {
+    /// Documents read and processed by this run.
+    pub processed: usize,
+    /// Documents whose output an earlier run had saved.
+    pub reused: usize,
+    pub failed: usize,
+    /// Documents and claims in the output files.
+    pub documents: usize,
+    pub claims: usize,
+    /// Ctrl-C stopped the run; what was done is saved and a rerun resumes.
+    pub interrupted: bool,
+    pub seconds: f64,
+    pub out_dir: PathBuf,
+}
+
+pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<Summary> {
+    let started = Instant::now();
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    // Failing to install the handler (it was, by an earlier run in this process) only costs
+    // the clean stop.
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    let threads = config.threads();
+    // Failing to size the global pool only means it was sized before (tests): keep going.
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    tch::set_num_threads(threads as i32);
+    let resources = Resources::load(config)?;
+    let load_seconds = started.elapsed().as_secs_f64();
+    let Resources { encoder, ner, claims, gazetteer, lexicon } = resources;
+    let model_info = json!({
+        "tokenizer": {"path": config.models.tokenizer, "sha256": sha256_file(&config.models.tokenizer)?},
+        "ner": {"path": ner.files.dir, "sha256": ner.files.sha256, "labels": ner.labels(), "provisional": false},
+        "claims": {"path": claims.files.dir, "sha256": claims.files.sha256, "categories": claims.categories, "provisional": false},
+        "gazetteer": {"path": config.models.gazetteer, "version": gazetteer.version, "sha256": sha256_file(&config.models.gazetteer)?},
+    });
+    let categories = claims.categories.clone();
+    let fingerprint = fingerprint(config, &model_info);
+    let store = Arc::new(Store::open(&config.output.dir, &fingerprint)?);
+    if let Some(n) = store.stale {
+        eprintln!("claimex: models or settings changed since the last run into {}: its {n} documents are not reused", config.output.dir.display());
+    }
+
+    let mut bars = Bars::new(quiet);
+    let (batch, window) = (config.runtime.batch_size, config.runtime.max_pieces);
+    let bound = 64;
+    let (raw_tx, raw_rx) = sync_channel::<Result<RawDocument, DocError>>(bound);
+    let (prep_tx, prep_rx) = sync_channel::<Item>(bound);
+    let (inf_tx, inf_rx) = sync_channel::<Item>(bound);
+    let (asm_tx, asm_rx) = sync_channel::<Item>(bound);
+
+    let ingest_config = IngestConfig { max_bytes: config.input.max_document_bytes };
+    let inputs = inputs.to_vec();
+    let stop = interrupted.clone();
+    let reader = thread::spawn(move || {
+        for raw in ingest::read_inputs(&inputs, &ingest_config) {
+            if stop.load(Ordering::SeqCst) || raw_tx.send(raw).is_err() {
+                break;
+            }
+        }
+    });
+
+    let chunk = (threads * 4).max(8);
+    let bar = bars.add("prepare");
+    let cache = store.clone();
+    let prepare = stage(raw_rx, prep_tx, chunk, move |raws: Vec<Result<RawDocument, DocError>>| {
+        let out: Vec<Item> = raws
+            .into_par_iter()
+            .map(|raw| raw.and_then(|r| guarded(&r.id.clone(), "ingest", || prepare(r, &encoder, &cache))?))
+            .collect();
+        bar.inc(out.len() as u64);
+        out
+    });
+
+    // One worker owns both models and runs them one after the other on each chunk, with all
+    // of libtorch's threads: two model threads side by side would leave cores idle while one
+    // waits for the other at the start and end of a run. Chunks are large, so windows sort into
+    // well-filled batches.
+    let (ner_bar, classify_bar) = (bars.add("ner"), bars.add("classify"));
+    let model_time = Arc::new(std::sync::Mutex::new([Duration::ZERO; 2]));
+    let clock = model_time.clone();
+    let infer = stage(prep_rx, inf_tx, 64, move |items: Vec<Item>| {
+        let t = Instant::now();
+        let items = batch_or_fail(items, "ner", |works| {
+            let all: Vec<&Pieces> = works.iter().flat_map(|w| w.pieces.iter()).collect();
+            let tags = ner.tag(&all, batch, window);
+            let mut k = 0;
+            for w in works.iter_mut() {
+                let Work { doc, pieces, mentions, .. } = &mut **w;
+                *mentions = pieces.iter().zip(&doc.sentences).map(|(p, s)| {
+                    let m = ner.entities(&s.text, p, &tags[k], &piece_words(p));
+                    k += 1;
+                    m
+                }).collect();
+            }
+        });
+        ner_bar.inc(items.len() as u64);
+        let t2 = Instant::now();
+        let items = batch_or_fail(items, "classify", |works| {
+            let all: Vec<&Pieces> = works.iter().flat_map(|w| w.pieces.iter()).collect();
+            let mut scores = claims.score(&all, batch, window).into_iter();
+            for w in works.iter_mut() {
+                w.doc.scores = scores.by_ref().take(w.pieces.len()).collect();
+            }
+        });
+        classify_bar.inc(items.len() as u64);
+        let mut clock = clock.lock().expect("model clock");
+        clock[0] += t2 - t;
+        clock[1] += t2.elapsed();
+        items
+    });
+
+    let bar = bars.add("assemble");
+    let thresholds = config.thresholds.clone();
+    let assemble_stage = stage(inf_rx, asm_tx, chunk, move |items: Vec<Item>| {
+        let assembler = Assembler { lexicon: &lexicon, gazetteer: &gazetteer, thresholds: &thresholds, categories: &categories };
+        let out: Vec<Item> = items
+            .into_par_iter()
+            .map(|item| {
+                let mut w = item?;
+                if w.stored.is_some() {
+                    return Ok(w);
+                }
+                let id = w.doc.id.clone();
+                guarded(&id, "assemble", || {
+                    let speakers = resolve::resolve(&mut w.doc, &w.mentions, assembler.gazetteer, thresholds.entity);
+                    assembler.assemble(&mut w.doc, &speakers);
+                })?;
+                Ok(w)
+            })
+            .collect();
+        bar.inc(out.len() as u64);
+        out
+    });
+
+    // Save each document's output as it arrives, in input order.
+    let bar = bars.add("write");
+    let mut run_entries: Vec<IndexEntry> = Vec::new();
+    let mut seen = std::collections::HashMap::<String, String>::new();
+    let (mut processed, mut reused, mut pieces) = (0usize, 0usize, 0usize);
+    let mut inputs_seen = Vec::new();
+    let mut errors = Vec::new();
+    let mut write_busy = Duration::ZERO;
+    for item in asm_rx {
+        let t = Instant::now();
+        let saved = item.and_then(|w| {
+            if let Some(first) = seen.get(&w.doc.id) {
+                return Err(DocError::new(&w.doc.id, "write", format!("duplicate document id: {} has it too", first)));
+            }
+            let stored = match w.stored {
+                Some(s) => {
+                    reused += 1;
+                    s
+                }
+                None => {
+                    let s = output::stored(&w.doc, w.sha256.clone(), w.bytes)
+                        .and_then(|s| store.save(&w.key, &s).map(|_| s))
+                        .map_err(|e| DocError::new(&w.doc.id, "write", format!("{e:#}")))?;
+                    processed += 1;
+                    pieces += w.pieces.iter().map(|p| p.ids.len()).sum::<usize>();
+                    s
+                }
+            };
+            seen.insert(stored.id.clone(), stored.origin.clone());
+            inputs_seen.push(json!({"doc": stored.id, "origin": stored.origin, "sha256": stored.sha256, "bytes": stored.bytes}));
+            run_entries.push(IndexEntry { id: stored.id, key: w.key });
+            Ok(())
+        });
+        if let Err(e) = saved {
+            bars.println(&format!("error: {e}"));
+            errors.push(e);
+        }
+        write_busy += t.elapsed();
+        bar.inc(1);
+    }
+    reader.join().expect("reader thread");
+    infer.join().expect("model stage");
+    let model = *model_time.lock().expect("model clock");
+    let busy = [
+        ("prepare", prepare.join().expect("prepare stage")),
+        ("ner", model[0]),
+        ("classify", model[1]),
+        ("assemble", assemble_stage.join().expect("assemble stage")),
+        ("write", write_busy),
+    ];
+    bars.finish();
+    let out_dir = config.output.dir.clone();
+    if interrupted.load(Ordering::SeqCst) {
+        let summary = Summary { processed, reused, failed: errors.len(), documents: 0, claims: 0, interrupted: true, seconds: started.elapsed().as_secs_f64(), out_dir };
+        return Ok(summary);
+    }
+    let entries = store.merged(&run_entries);
+    let totals = output::write_outputs(&config.output.dir, &store, &entries, config.output.documents)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut timings = serde_json::Map::new();
+    timings.insert("load_seconds".into(), json!(round(load_seconds)));
+    for (name, d) in busy {
+        timings.insert(format!("{name}_seconds"), json!(round(d.as_secs_f64())));
+    }
+    timings.insert("total_seconds".into(), json!(round(seconds)));
+    let manifest = json!({
+        "claimex": env!("CARGO_PKG_VERSION"),
+        "fingerprint": store.fingerprint(),
+        "inputs": inputs_seen,
+        "config": config,
+        "models": model_info,
+        "run": {"processed": processed, "reused": reused, "failed": errors.len(), "word_pieces": pieces},
+        "counts": {"documents": totals.documents, "failed": errors.len(), "sentences": totals.sentences,
+                   "entities": totals.entities, "claims": totals.claims},
+        "timings": timings,
+        "errors": errors,
+    });
+    output::write_manifest(&config.output.dir, &manifest)?;
+    store.commit(&entries)?;
+    Ok(Summary { processed, reused, failed: errors.len(), documents: totals.documents, claims: totals.claims, interrupted: false, seconds, out_dir })
+}
+
+/// What decides a document's output besides its bytes: models, lexicons, output settings.
+/// Batch size, threads and device are left out: they do not change the output.
+fn fingerprint(config: &PipelineConfig, models: &serde_json::Value) -> String {
+    let hashes: Vec<&serde_json::Value> = ["tokenizer", "ner", "claims", "gazetteer"].iter().map(|m| &models[m]["sha256"]).collect();
+    let what = json!({
+        "claimex": env!("CARGO_PKG_VERSION"),
+        "models": hashes,
+        "thresholds": config.thresholds,
+        "max_pieces": config.runtime.max_pieces,
+    });
+    format!("{:x}", Sha256::digest(what.to_string().as_bytes()))
+}
+
+/// ingest → segment → word pieces for one document.
+fn prepare(raw: RawDocument, encoder: &Encoder, store: &Store) -> Item {
+    let sha256 = format!("{:x}", Sha256::digest(&raw.bytes));
+    let bytes = raw.bytes.len();
+    let key = store::key(store.fingerprint(), &raw.id, &raw.bytes);
+    if let Some(stored) = store.load(&key) {
+        let doc = Document { id: raw.id, origin: raw.origin, ..Default::default() };
+        return Ok(Work { doc, key, stored: Some(stored), sha256, bytes, pieces: Vec::new(), mentions: Vec::new() });
+    }
+    let origin = raw.origin.clone();
+    let mut doc = ingest::ingest(raw).map_err(|e| DocError { origin: Some(origin), ..e })?;
+    segment::segment(&mut doc);
+    let pieces = doc
+        .sentences
+        .iter()
+        .map(|s| encoder.encode(&s.text))
+        .collect::<Result<Vec<_>>>()
+        .map_err(|e| DocError::new(doc.id.clone(), "segment", e.to_string()))?;
+    Ok(Work { doc, key, stored: None, sha256, bytes, pieces, mentions: Vec::new() })
+}
+
+/// Runs one document's step, turning a panic into that document's error.
+fn guarded<T>(doc: &str, stage: &'static str, f: impl FnOnce() -> T) -> Result<T, DocError> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
+        let what = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
+        DocError::new(doc, stage, format!("internal error: {}", what.unwrap_or_else(|| "panic".into())))
+    })
+}
+
+/// Runs a model over the documents of a chunk together; if it fails, each of them fails with
+/// its error and the run goes on.
+fn batch_or_fail(mut items: Vec<Item>, stage: &'static str, f: impl FnOnce(&mut Vec<&mut Work>)) -> Vec<Item> {
+    let mut works: Vec<&mut Work> = items.iter_mut().filter_map(|i| i.as_mut().ok()).collect();
+    let failed = guarded("", stage, || f(&mut works)).err();
+    match failed {
+        None => items,
+        Some(e) => items
+            .into_iter()
+            .map(|i| i.and_then(|w| Err(DocError { doc: w.doc.id, ..e.clone() })))
+            .collect(),
+    }
+}
+
+/// A worker thread: takes what is waiting on `rx` (up to `chunk` items, at least one), maps it
+/// with `f`, sends the results on in order. Returns the time it spent working.
+fn stage<I: Send + 'static, O: Send + 'static>(
+    rx: Receiver<I>,
+    tx: SyncSender<O>,
+    chunk: usize,
+    mut f: impl FnMut(Vec<I>) -> Vec<O> + Send + 'static,
+) -> thread::JoinHandle<Duration> {
+    thread::spawn(move || {
+        let mut busy = Duration::ZERO;
+        while let Ok(first) = rx.recv() {
+            let mut items = vec![first];
+            while items.len() < chunk {
+                match rx.try_recv() {
+                    Ok(i) => items.push(i),
+                    Err(_) => break,
+                }
+            }
+            let t = Instant::now();
+            let out = f(items);
+            busy += t.elapsed();
+            for o in out {
+                if tx.send(o).is_err() {
+                    return busy;
+                }
+            }
+        }
+        busy
+    })
+}
+
+fn sha256_file(path: &std::path::Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(format!("{:x}", Sha256::digest(&bytes)))
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// One progress line per stage on a terminal; nothing otherwise (or with --quiet).
+struct Bars {
+    multi: MultiProgress,
+    bars: Vec<ProgressBar>,
+    visible: bool,
+}
+
+impl Bars {
+    fn new(quiet: bool) -> Self {
+        let visible = !quiet && std::io::stderr().is_terminal();
+        let multi = MultiProgress::with_draw_target(if visible { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
+        Bars { multi, bars: Vec::new(), visible }
+    }
+
+    fn add(&mut self, name: &str) -> ProgressBar {
+        let bar = self.multi.add(ProgressBar::new_spinner());
+        bar.set_style(ProgressStyle::with_template("{spinner} {prefix:>9} {pos:>7} docs  {per_sec}").expect("template"));
+        bar.set_prefix(name.to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        self.bars.push(bar.clone());
+        bar
+    }
+
+    fn println(&self, line: &str) {
+        if self.visible {
+            let _ = self.multi.println(line);
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
+    fn finish(&self) {
+        for b in &self.bars {
+            b.finish();
+        }
+    }
+}
