@@ -11,7 +11,7 @@ fn main() {
         Err(_) => {
             // The same interpreter torch-sys asks: the virtualenv's when one is active.
             let python = if std::env::var_os("VIRTUAL_ENV").is_some() { "python" } else { "python3" };
-            let out = Command::new(&python)
+            let out = Command::new(python)
                 .args(["-c", "import os, torch; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))"])
                 .output()
                 .unwrap_or_else(|e| panic!("cannot run {python} to locate torch: {e}"));

@@ -72,6 +72,11 @@ class CasedTokenClassificationPipeline(TokenClassificationPipeline):
         for model_inputs in super().preprocess(sentence, offset_mapping=offset_mapping, **preprocess_params):
             yield with_casing(sentence, model_inputs) if self.casing else model_inputs
 
+    def _forward(self, model_inputs):
+        out = super()._forward(model_inputs)
+        out["logits"] = out["logits"].float()  # postprocess calls .numpy(), which bf16 lacks
+        return out
+
 
 class ClaimClassifierModel(BertPreTrainedModel):
     """ClaimClassifier (models/claims/train.py) as a PreTrainedModel: same parameter names."""
@@ -134,7 +139,9 @@ def main():
     ap.add_argument("--dump", help="write per-sentence entities and claim probabilities (JSONL)")
     ap.add_argument("--no-casing", action="store_true", help="feed zero token types (the stock pipelines)")
     ap.add_argument("--models", default="ner,claims", help="ner, claims or both")
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="arithmetic of the forward passes")
     args = ap.parse_args()
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[args.precision]
 
     hf_logging.set_verbosity_error()
     torch.set_num_threads(args.threads)
@@ -144,11 +151,11 @@ def main():
     tok = load_tokenizer(args.tokenizer)
     ner = claims = None
     if "ner" in wanted:
-        ner = CasedTokenClassificationPipeline(model=load_checked(BertForTokenClassification, args.ner), tokenizer=tok,
+        ner = CasedTokenClassificationPipeline(model=load_checked(BertForTokenClassification, args.ner).to(dtype), tokenizer=tok,
                                                device="cpu", batch_size=args.batch_size)
         ner.casing = not args.no_casing
     if "claims" in wanted:
-        claims = ClaimsPipeline(model=load_checked(ClaimClassifierModel, args.claims), tokenizer=tok,
+        claims = ClaimsPipeline(model=load_checked(ClaimClassifierModel, args.claims).to(dtype), tokenizer=tok,
                                 device="cpu", batch_size=args.batch_size)
         claims.casing = not args.no_casing
     load_seconds = time.perf_counter() - t
@@ -189,6 +196,7 @@ def main():
         "sentences": len(sentences), "pieces": pieces,
         "entities": sum(len(e) for e in ents) if ents else 0,
         "batch_size": args.batch_size, "threads": torch.get_num_threads(), "casing": not args.no_casing,
+        "precision": args.precision,
         "load_seconds": load_seconds, "warmup_seconds": warmup_seconds,
         "sentences_per_second": len(sentences) / seconds if seconds else None,
         "pieces_per_second": pieces / seconds if seconds else None,

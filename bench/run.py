@@ -107,7 +107,7 @@ def last_json(r, what):
     fail(f"{what} printed no JSON:\n{r['stdout'][-2000:]}\n{r['stderr_tail']}")
 
 
-def fp32_models(workdir):
+def fp32_models(workdir, args):
     """fp32 copies of the shipped (fp16) weights and a pipeline.toml that points at them."""
     # In a child process: this one must stay small, because a child's peak RSS (ru_maxrss)
     # starts from its parent's at fork + exec, and importing torch here would add ~0.5 GB to all.
@@ -122,17 +122,19 @@ def fp32_models(workdir):
         "    save_file(state, os.path.join(d, 'model.safetensors'), metadata={'format': 'pt'})\n"
         "    shutil.copy(os.path.join(root, 'models', m, 'config.json'), d)\n")
     subprocess.run([sys.executable, "-c", script, ROOT, base], check=True)
-    return write_config(workdir, os.path.join(base, "ner"), os.path.join(base, "claims"))
+    return write_config(workdir, os.path.join(base, "ner"), os.path.join(base, "claims"), args.precision)
 
 
-def write_config(workdir, ner, claims):
-    """pipeline.toml with the shipped settings and the given model folders (absolute paths)."""
+def write_config(workdir, ner, claims, precision):
+    """pipeline.toml with the shipped settings, the given model folders (absolute paths) and
+    the precision of the forward passes."""
     path = os.path.join(workdir, "pipeline.toml")
     with open(path, "w") as f:
         f.write("# written by bench/run.py\n[models]\n"
                 f"tokenizer = {json.dumps(os.path.join(ROOT, 'models', 'tokenizer.json'))}\n"
                 f"ner = {json.dumps(ner)}\nclaims = {json.dumps(claims)}\n"
-                f"gazetteer = {json.dumps(os.path.join(ROOT, 'data', 'gazetteer.toml'))}\n")
+                f"gazetteer = {json.dumps(os.path.join(ROOT, 'data', 'gazetteer.toml'))}\n"
+                f"[runtime]\nprecision = {json.dumps(precision)}\n")
     return path
 
 
@@ -222,7 +224,8 @@ def compare(n, sent_path, config, args, workdir, res, ner_dir, claims_dir):
         res["floor_chunked"] = {**last_json(r, "bench_floor"), "peak_rss_mb": r["peak_rss_mb"]}
     if not args.no_peer and n <= args.peer_max_n:
         r = measure([sys.executable, os.path.join(HERE, "peer.py"), "--sentences", sent_path, "--threads", t,
-                     "--batch-size", b, "--ner", ner_dir, "--claims", claims_dir, "--dump", pe_dump], f"peer N={n}", workdir)
+                     "--batch-size", b, "--ner", ner_dir, "--claims", claims_dir, "--dump", pe_dump,
+                     "--precision", args.precision], f"peer N={n}", workdir)
         res["peer"] = {**last_json(r, "bench/peer.py"), "peak_rss_mb": r["peak_rss_mb"], "wall_seconds": r["wall_seconds"],
                        "foreign_cpu_share": r["foreign_cpu_share"]}
         res["agreement"] = agreement(fl_dump, pe_dump)
@@ -359,6 +362,8 @@ def main():
     ap.add_argument("--weights", choices=["fp32", "shipped"], default="fp32",
                     help="fp32: fp32 copies of the model files for every contender (the peer loads fp32 in any case); "
                          "shipped: the files as they are (fp16)")
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                    help="arithmetic of the forward passes, for claimex, the floor and the peer alike")
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--no-spacy", action="store_true")
     ap.add_argument("--no-plot", action="store_true")
@@ -381,12 +386,12 @@ def main():
             shutil.copy2(os.path.join(ROOT, "target", "release", name), os.path.join(workdir, "bin", name))
         CLAIMEX, FLOOR = (os.path.join(workdir, "bin", n) for n in ("claimex", "bench_floor"))
         if args.weights == "fp32":
-            config = fp32_models(workdir)
+            config = fp32_models(workdir, args)
             ner_dir, claims_dir = (os.path.join(workdir, "models-fp32", m) for m in ("ner", "claims"))
         else:
             ner_dir, claims_dir = (os.path.join(ROOT, "models", m) for m in ("ner", "claims"))
-            config = write_config(workdir, ner_dir, claims_dir)
-        print(f"bench: workdir {workdir}; {args.threads} threads, batch {args.batch_size}, {args.weights} weights, "
+            config = write_config(workdir, ner_dir, claims_dir, args.precision)
+        print(f"bench: workdir {workdir}; {args.threads} threads, batch {args.batch_size}, {args.weights} weights, {args.precision} arithmetic, "
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}", flush=True)
         results, sweep = {}, {}
         for n in args.sizes:
@@ -419,7 +424,7 @@ def main():
                 if args.sweep_peer and not args.no_peer:
                     r = measure([sys.executable, os.path.join(HERE, "peer.py"), "--sentences", sent_path,
                                  "--threads", str(args.threads), "--batch-size", str(b), "--ner", ner_dir,
-                                 "--claims", claims_dir], f"peer batch {b}", workdir)
+                                 "--claims", claims_dir, "--precision", args.precision], f"peer batch {b}", workdir)
                     s["peer"] = last_json(r, "bench/peer.py")
                 sweep[b] = s
         report(results, sweep)

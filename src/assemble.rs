@@ -58,8 +58,8 @@ impl Assembler<'_> {
                     end: sentence.span.end,
                     actor: actor.map(|a| self.as_actor(a)),
                     target: self.target(doc, sentence, kind),
-                    polarity: (*kind == "stance").then(|| if scores.support >= 0.5 { "support" } else { "oppose" }),
-                    categories: if *kind == "threat" { self.categories(scores) } else { Vec::new() },
+                    polarity: (*kind == "stance").then_some(if scores.support >= 0.5 { "support" } else { "oppose" }),
+                    categories: if *kind == "threat" { self.categories(sentence, scores) } else { Vec::new() },
                     confidence: round4(scores.types[t]),
                 });
             }
@@ -67,15 +67,26 @@ impl Assembler<'_> {
         doc.claims = claims;
     }
 
-    fn categories(&self, scores: &SentenceScores) -> Vec<String> {
-        let best = scores.categories.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i);
-        self.categories
+    /// A threat's categories: those the model gives at least the category threshold, and those
+    /// the sentence names outright (data/assemble.toml's threat_terms, "other" aside); the
+    /// model's most likely category when there are none.
+    fn categories(&self, sentence: &Sentence, scores: &SentenceScores) -> Vec<String> {
+        let lower = sentence.text.to_lowercase();
+        let named = |c: &String| {
+            c != "other" && self.lexicon.threat_terms.get(c).is_some_and(|terms| terms.iter().any(|t| find_word(&lower, t).is_some()))
+        };
+        let chosen: Vec<String> = self
+            .categories
             .iter()
             .zip(&scores.categories)
-            .enumerate()
-            .filter(|(i, (_, &p))| p >= self.thresholds.category || Some(*i) == best)
-            .map(|(_, (c, _))| c.clone())
-            .collect()
+            .filter(|(c, &p)| p >= self.thresholds.category || named(c))
+            .map(|(c, _)| c.clone())
+            .collect();
+        if !chosen.is_empty() {
+            return chosen;
+        }
+        let best = scores.categories.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i);
+        best.and_then(|i| self.categories.get(i)).into_iter().cloned().collect()
     }
 
     /// A capital or an adjective acting as a holder stands for its country.
@@ -128,7 +139,7 @@ impl Assembler<'_> {
             .filter(|(_, at)| *at >= from)
             .filter(|(_, at)| {
                 let before: String = chars[..*at].iter().collect();
-                let prev = before.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).last();
+                let prev = before.split(|c: char| !c.is_alphanumeric()).rfind(|w| !w.is_empty());
                 !prev.is_some_and(|w| self.lexicon.prepositions.iter().any(|p| p == w))
             })
             .collect();
@@ -237,6 +248,30 @@ mod tests {
         assert_eq!(find_word("“the threat of war”", "threat of"), Some(5));
         assert_eq!(find_word("threatening", "threat"), None);
         assert_eq!(find_word("a counter-terror unit", "counter"), Some(2));
+    }
+
+    #[test]
+    fn threat_categories_join_the_model_and_the_named_terms() {
+        let lexicon = Lexicon::shipped();
+        let gazetteer = Gazetteer::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/gazetteer.toml")).unwrap();
+        let categories: Vec<String> = ["terrorism", "extremism", "drug_trafficking", "other"].map(String::from).to_vec();
+        let thresholds = Thresholds::default();
+        let asm = Assembler { lexicon: &lexicon, gazetteer: &gazetteer, thresholds: &thresholds, categories: &categories };
+        let sentence = |text: &str| Sentence {
+            span: crate::document::Span { start: 0, end: text.chars().count() },
+            text: text.to_string(),
+            clean_start: 0,
+            paragraph: 0,
+            speaker: None,
+            quoted: false,
+        };
+        let scores = |categories: Vec<f32>| SentenceScores { types: [0.0, 0.0, 0.9], support: 0.5, categories };
+        // Named outright: kept even where the model is unsure.
+        let s = sentence("Terrorism and drug trafficking remain the main threats.");
+        assert_eq!(asm.categories(&s, &scores(vec![0.8, 0.1, 0.3, 0.1])), ["terrorism", "drug_trafficking"]);
+        // Nothing named and nothing sure: the model's best guess ("threat" does not name "other").
+        let s = sentence("The threat is growing.");
+        assert_eq!(asm.categories(&s, &scores(vec![0.2, 0.4, 0.1, 0.3])), ["extremism"]);
     }
 
     #[test]

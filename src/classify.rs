@@ -1,4 +1,4 @@
-//! The classify stage's model: rust-bert's BERT, the masked mean of its last layer (the base
+//! The classify stage's model: BERT (crate::bert), the masked mean of its last layer (the base
 //! encoder was trained for mean pooling), and one linear layer with a sigmoid output per label:
 //! the three claim types, P(support | stance), and one per threat category. A sentence longer
 //! than a window gets, per label, its highest window's probability.
@@ -6,10 +6,10 @@
 use std::path::Path;
 
 use anyhow::{bail, Result};
-use rust_bert::bert::{BertEmbeddings, BertModel};
 use tch::nn::Module;
 use tch::{nn, Device, Kind, Tensor};
 
+use crate::bert::Bert;
 use crate::document::SentenceScores;
 use crate::encode::Pieces;
 use crate::model::{for_each_batch, to_vec, ModelFiles};
@@ -19,7 +19,7 @@ pub const HEAD: [&str; 4] = ["stance", "proposal", "threat", "support"];
 
 pub struct ClaimModel {
     _vs: nn::VarStore,
-    bert: BertModel<BertEmbeddings>,
+    bert: Bert,
     classifier: nn::Linear,
     /// Threat categories, in output order.
     pub categories: Vec<String>,
@@ -29,16 +29,16 @@ pub struct ClaimModel {
 }
 
 impl ClaimModel {
-    pub fn load(dir: &Path, device: Device) -> Result<Self> {
+    pub fn load(dir: &Path, device: Device, kind: Kind) -> Result<Self> {
         let files = ModelFiles::open(dir)?;
         let labels = files.labels()?;
         if labels.len() <= HEAD.len() || labels[..HEAD.len()] != HEAD {
             bail!("{}: labels must start with {HEAD:?} then the threat categories, found {labels:?}", dir.display());
         }
         let n_labels = labels.len() as i64;
-        let (vs, (bert, classifier)) = files.load(device, |p, config| {
-            let bert = BertModel::new_with_optional_pooler(&p / "bert", config, false);
-            let classifier = nn::linear(&p / "classifier", config.hidden_size, n_labels, Default::default());
+        let (vs, (bert, classifier)) = files.load(device, kind, |p, files| {
+            let bert = Bert::new(&p / "bert", files)?;
+            let classifier = nn::linear(&p / "classifier", files.config.hidden_size, n_labels, Default::default());
             Ok((bert, classifier))
         })?;
         Ok(ClaimModel {
@@ -69,13 +69,9 @@ impl ClaimModel {
     }
 
     fn forward(&self, ids: &Tensor, mask: &Tensor, types: &Tensor) -> Tensor {
-        let hidden = self
-            .bert
-            .forward_t(Some(ids), Some(mask), Some(types), None, None, None, None, false)
-            .expect("input ids are given")
-            .hidden_state;
+        let hidden = self.bert.forward(ids, types, mask);
         let m = mask.unsqueeze(-1).to_kind(hidden.kind());
         let pooled = (hidden * &m).sum_dim_intlist(1, false, Kind::Float) / m.sum_dim_intlist(1, false, Kind::Float).clamp_min(1.0);
-        self.classifier.forward(&pooled)
+        self.classifier.forward(&pooled.to_kind(m.kind())).to_kind(Kind::Float)
     }
 }

@@ -65,11 +65,22 @@ pub struct RuntimeConfig {
     /// Longest window the transformers read, in word pieces including [CLS] and [SEP]; longer
     /// sentences are read in overlapping windows.
     pub max_pieces: usize,
+    /// Arithmetic of the forward passes: "fp32", or "bf16" (several times faster on CPUs with
+    /// bf16 matrix units, such as Intel AMX, and on GPUs; far slower on CPUs without them).
+    pub precision: Precision,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    #[default]
+    Fp32,
+    Bf16,
 }
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        RuntimeConfig { device: "cpu".into(), batch_size: 32, threads: 0, max_pieces: 128 }
+        RuntimeConfig { device: "cpu".into(), batch_size: 32, threads: 0, max_pieces: 128, precision: Precision::Fp32 }
     }
 }
 
@@ -169,6 +180,14 @@ impl PipelineConfig {
         }
     }
 
+    /// The element kind the model weights and activations take.
+    pub fn kind(&self) -> tch::Kind {
+        match self.runtime.precision {
+            Precision::Fp32 => tch::Kind::Float,
+            Precision::Bf16 => tch::Kind::BFloat16,
+        }
+    }
+
     pub fn threads(&self) -> usize {
         match self.runtime.threads {
             0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
@@ -194,6 +213,8 @@ mod tests {
         assert!(err.contains("runtime.device"), "{err}");
         let config: PipelineConfig = toml::from_str("[thresholds]\nthreat = 1.5\n").unwrap();
         assert!(config.validate().unwrap_err().to_string().contains("thresholds.threat"));
+        let err = toml::from_str::<PipelineConfig>("[runtime]\nprecision = \"fp16\"\n").unwrap_err().to_string();
+        assert!(err.contains("fp16") && err.contains("bf16"), "{err}");
     }
 
     #[test]

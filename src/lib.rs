@@ -4,6 +4,7 @@
 //! score the claims and the NER model against labeled data.
 
 pub mod assemble;
+pub mod bert;
 pub mod classify;
 pub mod config;
 pub mod document;

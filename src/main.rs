@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use claimex::config::PipelineConfig;
+use claimex::config::{PipelineConfig, Precision};
 use claimex::encode::Encoder;
 use claimex::eval::{self, GoldClaim, PredictedClaim};
 use claimex::ingest::{self, IngestConfig};
@@ -84,6 +84,9 @@ struct PipelineArgs {
     /// CPU threads (0 = all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Arithmetic of the forward passes: fp32 or bf16.
+    #[arg(long, value_enum)]
+    precision: Option<Precision>,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
@@ -108,6 +111,9 @@ impl PipelineArgs {
         }
         if let Some(t) = self.threads {
             config.runtime.threads = t;
+        }
+        if let Some(p) = self.precision {
+            config.runtime.precision = p;
         }
         config.validate().context("invalid command-line setting")?;
         Ok(config)
@@ -193,7 +199,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let config = args.config()?;
             tch::set_num_threads(config.threads() as i32);
             let encoder = Encoder::load(&config.models.tokenizer)?;
-            let model = NerModel::load(&config.models.ner, config.device())?;
+            let model = NerModel::load(&config.models.ner, config.device(), config.kind())?;
             let sentences = eval_ner::read_conll(&conll)?;
             let report = eval_ner::evaluate(
                 &model,

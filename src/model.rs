@@ -1,5 +1,5 @@
-//! Loading the transformer models (a folder with config.json and model.safetensors) through
-//! rust-bert, and turning windows of word pieces into padded batches.
+//! Loading the transformer models (a folder with config.json in rust-bert's BertConfig format and
+//! model.safetensors), and turning windows of word pieces into padded batches.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +19,8 @@ pub struct ModelFiles {
     pub sha256: String,
     #[serde(skip)]
     pub config: BertConfig,
+    /// config.json's layer_norm_eps, which BertConfig does not keep (BERT's 1e-12 when absent).
+    pub layer_norm_eps: f64,
 }
 
 impl ModelFiles {
@@ -30,10 +32,12 @@ impl ModelFiles {
         // rust-bert's from_file panics on bad input; parse ourselves for a readable error.
         let config: BertConfig = serde_json::from_str(&text)
             .with_context(|| format!("invalid model config {}", config_path.display()))?;
+        let raw: serde_json::Value = serde_json::from_str(&text)?;
+        let layer_norm_eps = raw.get("layer_norm_eps").and_then(|v| v.as_f64()).unwrap_or(1e-12);
         let bytes = std::fs::read(&weights)
             .with_context(|| format!("cannot read model weights {}", weights.display()))?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
-        Ok(ModelFiles { dir: dir.to_path_buf(), weights, sha256, config })
+        Ok(ModelFiles { dir: dir.to_path_buf(), weights, sha256, config, layer_norm_eps })
     }
 
     /// Labels in id order, from config.json's id2label.
@@ -46,14 +50,14 @@ impl ModelFiles {
             .collect()
     }
 
-    /// Builds the model with `build` and loads the weights into it (fp16 files load as fp32).
-    pub fn load<M>(&self, device: Device, build: impl FnOnce(nn::Path, &BertConfig) -> Result<M>) -> Result<(nn::VarStore, M)> {
+    /// Builds the model with `build` and loads the weights into it, as `kind` (Float or BFloat16).
+    pub fn load<M>(&self, device: Device, kind: Kind, build: impl FnOnce(nn::Path, &ModelFiles) -> Result<M>) -> Result<(nn::VarStore, M)> {
         let mut vs = nn::VarStore::new(device);
-        let model = build(vs.root(), &self.config)?;
+        let model = build(vs.root(), self)?;
         vs.load(&self.weights)
             .with_context(|| format!("cannot load model weights {}", self.weights.display()))?;
-        // The file is fp16 to keep it small; loading keeps its dtype, and CPU kernels want fp32.
-        vs.set_kind(Kind::Float);
+        // The file is fp16 to keep it small; loading keeps its dtype, which CPU kernels handle badly.
+        vs.set_kind(kind);
         vs.freeze();
         Ok((vs, model))
     }

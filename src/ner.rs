@@ -1,11 +1,13 @@
-//! The ner stage's model: a BERT token classifier served through rust-bert. Word pieces →
+//! The ner stage's model: a BERT token classifier (crate::bert and a linear layer). Word pieces →
 //! piece tags (long sentences in overlapping windows) → words → entity spans with scores.
 
 use std::path::Path;
 
 use anyhow::{bail, Result};
-use rust_bert::bert::BertForTokenClassification;
+use tch::nn::Module;
 use tch::{nn, Device, Kind};
+
+use crate::bert::Bert;
 
 use crate::encode::Pieces;
 use crate::model::{for_each_batch, to_vec, ModelFiles};
@@ -31,21 +33,26 @@ pub struct EntitySpan {
 
 pub struct NerModel {
     _vs: nn::VarStore,
-    model: BertForTokenClassification,
+    bert: Bert,
+    classifier: nn::Linear,
     labels: Vec<String>,
     device: Device,
     pub files: ModelFiles,
 }
 
 impl NerModel {
-    pub fn load(dir: &Path, device: Device) -> Result<Self> {
+    pub fn load(dir: &Path, device: Device, kind: Kind) -> Result<Self> {
         let files = ModelFiles::open(dir)?;
         let labels = files.labels()?;
         if labels.first().map(String::as_str) != Some("O") || labels.iter().skip(1).any(|l| !l.starts_with("B-") && !l.starts_with("I-")) {
             bail!("{}: labels must be \"O\" then B-/I- tags, found {labels:?}", dir.display());
         }
-        let (vs, model) = files.load(device, |p, config| Ok(BertForTokenClassification::new(p, config)?))?;
-        Ok(NerModel { _vs: vs, model, labels, device, files })
+        let n_labels = labels.len() as i64;
+        let (vs, (bert, classifier)) = files.load(device, kind, |p, files| {
+            let bert = Bert::new(&p / "bert", files)?;
+            Ok((bert, nn::linear(&p / "classifier", files.config.hidden_size, n_labels, Default::default())))
+        })?;
+        Ok(NerModel { _vs: vs, bert, classifier, labels, device, files })
     }
 
     pub fn labels(&self) -> &[String] {
@@ -56,7 +63,7 @@ impl NerModel {
     pub fn tag(&self, sentences: &[&Pieces], batch_size: usize, max_pieces: usize) -> Vec<Vec<PieceTag>> {
         let mut out: Vec<Vec<PieceTag>> = sentences.iter().map(|p| vec![PieceTag::default(); p.ids.len()]).collect();
         for_each_batch(sentences, batch_size, max_pieces, self.device, |chunk, batch| {
-            let logits = self.model.forward_t(Some(&batch.ids), Some(&batch.mask), Some(&batch.types), None, None, false).logits;
+            let logits = self.classifier.forward(&self.bert.forward(&batch.ids, &batch.types, &batch.mask));
             let (best_prob, best) = logits.softmax(-1, Kind::Float).max_dim(-1, false);
             let width = batch.ids.size()[1] as usize;
             let probs = to_vec(&best_prob);

@@ -30,6 +30,7 @@ use crate::document::{DocError, Document};
 use crate::encode::{Encoder, Pieces};
 use crate::gazetteer::Gazetteer;
 use crate::ingest::{self, IngestConfig, RawDocument};
+use crate::model::ModelFiles;
 use crate::ner::{piece_words, EntitySpan, NerModel};
 use crate::output;
 use crate::store::{self, IndexEntry, Store, Stored};
@@ -53,31 +54,64 @@ pub struct Work {
 
 type Item = Result<Work, DocError>;
 
-/// Everything a run needs, loaded and checked before any document is read.
+/// Documents a channel between stages holds.
+const CHANNEL_BOUND: usize = 64;
+/// Most documents the model stage takes at once: their windows sort into well-filled batches.
+const MODEL_CHUNK: usize = 64;
+
+/// What the CPU stages need, loaded and checked before any document is read.
 pub struct Resources {
     pub encoder: Encoder,
-    pub ner: NerModel,
-    pub claims: ClaimModel,
     pub gazetteer: Gazetteer,
     pub lexicon: Lexicon,
 }
 
 impl Resources {
     pub fn load(config: &PipelineConfig) -> Result<Self> {
-        let device = config.device();
         let encoder = Encoder::load(&config.models.tokenizer)?;
-        let ner = NerModel::load(&config.models.ner, device).context("cannot load the NER model")?;
-        let claims = ClaimModel::load(&config.models.claims, device).context("cannot load the claim model")?;
+        let gazetteer = Gazetteer::load(&config.models.gazetteer)?;
+        Ok(Resources { encoder, gazetteer, lexicon: Lexicon::shipped() })
+    }
+}
+
+/// Both transformer models. They are loaded on the thread that runs them: libtorch's OpenMP
+/// threads belong to the thread that first runs an operation, and a second team (made, say, by
+/// loading on the main thread) oversubscribes the cores and slows every forward pass by a third.
+struct Models {
+    ner: NerModel,
+    claims: ClaimModel,
+}
+
+/// What the rest of the run needs to know about the models.
+struct ModelsInfo {
+    ner: ModelFiles,
+    ner_labels: Vec<String>,
+    claims: ModelFiles,
+    categories: Vec<String>,
+}
+
+impl Models {
+    fn load(config: &PipelineConfig, vocab_size: usize) -> Result<Self> {
+        let (device, kind) = (config.device(), config.kind());
+        let ner = NerModel::load(&config.models.ner, device, kind).context("cannot load the NER model")?;
+        let claims = ClaimModel::load(&config.models.claims, device, kind).context("cannot load the claim model")?;
         for (name, files) in [("ner", &ner.files), ("claims", &claims.files)] {
             anyhow::ensure!(
-                files.config.vocab_size as usize == encoder.vocab_size(),
-                "model {name} expects {} word pieces but the tokenizer has {}",
+                files.config.vocab_size as usize == vocab_size,
+                "model {name} expects {} word pieces but the tokenizer has {vocab_size}",
                 files.config.vocab_size,
-                encoder.vocab_size()
             );
         }
-        let gazetteer = Gazetteer::load(&config.models.gazetteer)?;
-        Ok(Resources { encoder, ner, claims, gazetteer, lexicon: Lexicon::shipped() })
+        Ok(Models { ner, claims })
+    }
+
+    fn info(&self) -> ModelsInfo {
+        ModelsInfo {
+            ner: self.ner.files.clone(),
+            ner_labels: self.ner.labels().to_vec(),
+            claims: self.claims.files.clone(),
+            categories: self.claims.categories.clone(),
+        }
     }
 }
 
@@ -107,30 +141,65 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
     let threads = config.threads();
     // Failing to size the global pool only means it was sized before (tests): keep going.
     let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
-    tch::set_num_threads(threads as i32);
-    let resources = Resources::load(config)?;
+    let Resources { encoder, gazetteer, lexicon } = Resources::load(config)?;
+
+    // The model stage's thread starts first: it loads the models and says how that went
+    // before any document is read.
+    let (prep_tx, prep_rx) = sync_channel::<Item>(CHANNEL_BOUND);
+    let (inf_tx, inf_rx) = sync_channel::<Item>(CHANNEL_BOUND);
+    let (ready_tx, ready_rx) = sync_channel::<Result<ModelsInfo>>(1);
+    let model_time = Arc::new(std::sync::Mutex::new([Duration::ZERO; 2]));
+    let mut bars = Bars::new(quiet);
+    let (prepare_bar, ner_bar, classify_bar) = (bars.add("prepare"), bars.add("ner"), bars.add("classify"));
+    let (assemble_bar, write_bar) = (bars.add("assemble"), bars.add("write"));
+    let infer = {
+        let (config, clock, vocab_size) = (config.clone(), model_time.clone(), encoder.vocab_size());
+        thread::spawn(move || {
+            tch::set_num_threads(threads as i32);
+            let models = match Models::load(&config, vocab_size) {
+                Ok(m) => m,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return Duration::ZERO;
+                }
+            };
+            let _ = ready_tx.send(Ok(models.info()));
+            let (batch, window) = (config.runtime.batch_size, config.runtime.max_pieces);
+            serve(prep_rx, inf_tx, MODEL_CHUNK, |items: Vec<Item>| {
+                let t = Instant::now();
+                let items = batch_or_fail(items, "ner", |works| tag_entities(&models.ner, works, batch, window));
+                ner_bar.inc(items.len() as u64);
+                let t2 = Instant::now();
+                let items = batch_or_fail(items, "classify", |works| score_sentences(&models.claims, works, batch, window));
+                classify_bar.inc(items.len() as u64);
+                let mut clock = clock.lock().expect("model clock");
+                clock[0] += t2 - t;
+                clock[1] += t2.elapsed();
+                items
+            })
+        })
+    };
+    let models = match ready_rx.recv() {
+        Ok(Ok(info)) => info,
+        Ok(Err(e)) => return Err(e),
+        Err(_) => return Err(anyhow::anyhow!("the model thread stopped while loading the models")),
+    };
     let load_seconds = started.elapsed().as_secs_f64();
-    let Resources { encoder, ner, claims, gazetteer, lexicon } = resources;
     let model_info = json!({
         "tokenizer": {"path": config.models.tokenizer, "sha256": sha256_file(&config.models.tokenizer)?},
-        "ner": {"path": ner.files.dir, "sha256": ner.files.sha256, "labels": ner.labels(), "provisional": false},
-        "claims": {"path": claims.files.dir, "sha256": claims.files.sha256, "categories": claims.categories, "provisional": false},
+        "ner": {"path": models.ner.dir, "sha256": models.ner.sha256, "labels": models.ner_labels, "provisional": false},
+        "claims": {"path": models.claims.dir, "sha256": models.claims.sha256, "categories": models.categories, "provisional": false},
         "gazetteer": {"path": config.models.gazetteer, "version": gazetteer.version, "sha256": sha256_file(&config.models.gazetteer)?},
     });
-    let categories = claims.categories.clone();
+    let categories = models.categories;
     let fingerprint = fingerprint(config, &model_info);
     let store = Arc::new(Store::open(&config.output.dir, &fingerprint)?);
     if let Some(n) = store.stale {
         eprintln!("claimex: models or settings changed since the last run into {}: its {n} documents are not reused", config.output.dir.display());
     }
 
-    let mut bars = Bars::new(quiet);
-    let (batch, window) = (config.runtime.batch_size, config.runtime.max_pieces);
-    let bound = 64;
-    let (raw_tx, raw_rx) = sync_channel::<Result<RawDocument, DocError>>(bound);
-    let (prep_tx, prep_rx) = sync_channel::<Item>(bound);
-    let (inf_tx, inf_rx) = sync_channel::<Item>(bound);
-    let (asm_tx, asm_rx) = sync_channel::<Item>(bound);
+    let (raw_tx, raw_rx) = sync_channel::<Result<RawDocument, DocError>>(CHANNEL_BOUND);
+    let (asm_tx, asm_rx) = sync_channel::<Item>(CHANNEL_BOUND);
 
     let ingest_config = IngestConfig { max_bytes: config.input.max_document_bytes };
     let inputs = inputs.to_vec();
@@ -144,7 +213,7 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
     });
 
     let chunk = (threads * 4).max(8);
-    let bar = bars.add("prepare");
+    let bar = prepare_bar;
     let cache = store.clone();
     let prepare = stage(raw_rx, prep_tx, chunk, move |raws: Vec<Result<RawDocument, DocError>>| {
         let out: Vec<Item> = raws
@@ -155,45 +224,7 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
         out
     });
 
-    // One worker owns both models and runs them one after the other on each chunk, with all
-    // of libtorch's threads: two model threads side by side would leave cores idle while one
-    // waits for the other at the start and end of a run. Chunks are large, so windows sort into
-    // well-filled batches.
-    let (ner_bar, classify_bar) = (bars.add("ner"), bars.add("classify"));
-    let model_time = Arc::new(std::sync::Mutex::new([Duration::ZERO; 2]));
-    let clock = model_time.clone();
-    let infer = stage(prep_rx, inf_tx, 64, move |items: Vec<Item>| {
-        let t = Instant::now();
-        let items = batch_or_fail(items, "ner", |works| {
-            let all: Vec<&Pieces> = works.iter().flat_map(|w| w.pieces.iter()).collect();
-            let tags = ner.tag(&all, batch, window);
-            let mut k = 0;
-            for w in works.iter_mut() {
-                let Work { doc, pieces, mentions, .. } = &mut **w;
-                *mentions = pieces.iter().zip(&doc.sentences).map(|(p, s)| {
-                    let m = ner.entities(&s.text, p, &tags[k], &piece_words(p));
-                    k += 1;
-                    m
-                }).collect();
-            }
-        });
-        ner_bar.inc(items.len() as u64);
-        let t2 = Instant::now();
-        let items = batch_or_fail(items, "classify", |works| {
-            let all: Vec<&Pieces> = works.iter().flat_map(|w| w.pieces.iter()).collect();
-            let mut scores = claims.score(&all, batch, window).into_iter();
-            for w in works.iter_mut() {
-                w.doc.scores = scores.by_ref().take(w.pieces.len()).collect();
-            }
-        });
-        classify_bar.inc(items.len() as u64);
-        let mut clock = clock.lock().expect("model clock");
-        clock[0] += t2 - t;
-        clock[1] += t2.elapsed();
-        items
-    });
-
-    let bar = bars.add("assemble");
+    let bar = assemble_bar;
     let thresholds = config.thresholds.clone();
     let assemble_stage = stage(inf_rx, asm_tx, chunk, move |items: Vec<Item>| {
         let assembler = Assembler { lexicon: &lexicon, gazetteer: &gazetteer, thresholds: &thresholds, categories: &categories };
@@ -217,7 +248,7 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
     });
 
     // Save each document's output as it arrives, in input order.
-    let bar = bars.add("write");
+    let bar = write_bar;
     let mut run_entries: Vec<IndexEntry> = Vec::new();
     let mut seen = std::collections::HashMap::<String, String>::new();
     let (mut processed, mut reused, mut pieces) = (0usize, 0usize, 0usize);
@@ -307,6 +338,7 @@ fn fingerprint(config: &PipelineConfig, models: &serde_json::Value) -> String {
         "models": hashes,
         "thresholds": config.thresholds,
         "max_pieces": config.runtime.max_pieces,
+        "precision": config.runtime.precision,
     });
     format!("{:x}", Sha256::digest(what.to_string().as_bytes()))
 }
@@ -360,29 +392,58 @@ fn stage<I: Send + 'static, O: Send + 'static>(
     rx: Receiver<I>,
     tx: SyncSender<O>,
     chunk: usize,
-    mut f: impl FnMut(Vec<I>) -> Vec<O> + Send + 'static,
+    f: impl FnMut(Vec<I>) -> Vec<O> + Send + 'static,
 ) -> thread::JoinHandle<Duration> {
-    thread::spawn(move || {
-        let mut busy = Duration::ZERO;
-        while let Ok(first) = rx.recv() {
-            let mut items = vec![first];
-            while items.len() < chunk {
-                match rx.try_recv() {
-                    Ok(i) => items.push(i),
-                    Err(_) => break,
-                }
-            }
-            let t = Instant::now();
-            let out = f(items);
-            busy += t.elapsed();
-            for o in out {
-                if tx.send(o).is_err() {
-                    return busy;
-                }
+    thread::spawn(move || serve(rx, tx, chunk, f))
+}
+
+/// A worker's loop, on the calling thread.
+fn serve<I, O>(rx: Receiver<I>, tx: SyncSender<O>, chunk: usize, mut f: impl FnMut(Vec<I>) -> Vec<O>) -> Duration {
+    let mut busy = Duration::ZERO;
+    while let Ok(first) = rx.recv() {
+        let mut items = vec![first];
+        while items.len() < chunk {
+            match rx.try_recv() {
+                Ok(i) => items.push(i),
+                Err(_) => break,
             }
         }
-        busy
-    })
+        let t = Instant::now();
+        let out = f(items);
+        busy += t.elapsed();
+        for o in out {
+            if tx.send(o).is_err() {
+                return busy;
+            }
+        }
+    }
+    busy
+}
+
+/// The ner stage: tags every sentence of the documents in one sorted batch run, then decodes
+/// each sentence's entities.
+fn tag_entities(ner: &NerModel, works: &mut [&mut Work], batch: usize, window: usize) {
+    let all: Vec<&Pieces> = works.iter().flat_map(|w| w.pieces.iter()).collect();
+    let tags = ner.tag(&all, batch, window);
+    let mut tags = tags.iter();
+    for w in works.iter_mut() {
+        let Work { doc, pieces, mentions, .. } = &mut **w;
+        *mentions = pieces
+            .iter()
+            .zip(&doc.sentences)
+            .zip(tags.by_ref())
+            .map(|((p, s), t)| ner.entities(&s.text, p, t, &piece_words(p)))
+            .collect();
+    }
+}
+
+/// The classify stage: claim probabilities for every sentence.
+fn score_sentences(claims: &ClaimModel, works: &mut [&mut Work], batch: usize, window: usize) {
+    let all: Vec<&Pieces> = works.iter().flat_map(|w| w.pieces.iter()).collect();
+    let mut scores = claims.score(&all, batch, window).into_iter();
+    for w in works.iter_mut() {
+        w.doc.scores = scores.by_ref().take(w.pieces.len()).collect();
+    }
 }
 
 fn sha256_file(path: &std::path::Path) -> Result<String> {

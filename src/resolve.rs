@@ -142,7 +142,7 @@ fn resolve_cue(doc: &Document, quoted: usize, cue: &SpeakerCue, gazetteer: &Gaze
 }
 
 /// The last person named (not referred to) before a position.
-pub fn last_person_before<'d>(doc: &'d Document, at: Span) -> Option<&'d Entity> {
+pub fn last_person_before(doc: &Document, at: Span) -> Option<&Entity> {
     doc.entities
         .iter()
         .filter(|e| e.label == "PER" && e.end <= at.start && e.origin != "coreference" && !e.canonical.is_empty())

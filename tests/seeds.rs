@@ -176,7 +176,10 @@ fn unreadable_model_is_a_clear_error() {
     let config = dir.path().join("pipeline.toml");
     std::fs::write(
         &config,
-        format!("[models]\ntokenizer = \"{ROOT}/models/tokenizer.json\"\nner = \"{}\"\n", dir.path().join("nowhere").display()),
+        format!(
+            "[models]\ntokenizer = \"{ROOT}/models/tokenizer.json\"\ngazetteer = \"{ROOT}/data/gazetteer.toml\"\nner = \"{}\"\n",
+            dir.path().join("nowhere").display()
+        ),
     )
     .unwrap();
     let result = claimex(&["run", "--quiet", "--config", config.to_str().unwrap(), "samples/articles"]);

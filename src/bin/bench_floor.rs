@@ -77,10 +77,10 @@ fn main() -> Result<()> {
     let t = Instant::now();
     let device = config.device();
     let encoder = Encoder::load(&config.models.tokenizer)?;
-    let ner = NerModel::load(&config.models.ner, device).context("cannot load the NER model")?;
+    let ner = NerModel::load(&config.models.ner, device, config.kind()).context("cannot load the NER model")?;
     let (use_ner, use_claims) = (args.models.iter().any(|m| m == "ner"), args.models.iter().any(|m| m == "claims"));
     anyhow::ensure!(args.models.iter().all(|m| m == "ner" || m == "claims"), "--models: expected ner and/or claims");
-    let claims = if use_claims { Some(ClaimModel::load(&config.models.claims, device).context("cannot load the claim model")?) } else { None };
+    let claims = if use_claims { Some(ClaimModel::load(&config.models.claims, device, config.kind()).context("cannot load the claim model")?) } else { None };
     let load_seconds = t.elapsed().as_secs_f64();
     // tch's VarStore::load gives the variables the file's precision: report what the files hold.
     let ner_kind = weights_dtype(&ner.files.weights)?;
