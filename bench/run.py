@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -126,15 +127,17 @@ def fp32_models(workdir, args):
 
 
 def write_config(workdir, ner, claims, precision):
-    """pipeline.toml with the shipped settings, the given model folders (absolute paths) and
+    """pipeline.toml with the shipped thresholds, the given model folders (absolute paths) and
     the precision of the forward passes."""
+    shipped = tomllib.load(open(os.path.join(ROOT, "pipeline.toml"), "rb"))
+    thresholds = "".join(f"{k} = {v}\n" for k, v in shipped.get("thresholds", {}).items())
     path = os.path.join(workdir, "pipeline.toml")
     with open(path, "w") as f:
         f.write("# written by bench/run.py\n[models]\n"
                 f"tokenizer = {json.dumps(os.path.join(ROOT, 'models', 'tokenizer.json'))}\n"
                 f"ner = {json.dumps(ner)}\nclaims = {json.dumps(claims)}\n"
                 f"gazetteer = {json.dumps(os.path.join(ROOT, 'data', 'gazetteer.toml'))}\n"
-                f"[runtime]\nprecision = {json.dumps(precision)}\n")
+                f"[runtime]\nprecision = {json.dumps(precision)}\n[thresholds]\n{thresholds}")
     return path
 
 
