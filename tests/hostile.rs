@@ -60,7 +60,7 @@ impl Run {
             "stderr does not name {name:?} with {message:?}:\n{}",
             self.stderr
         );
-        assert!(!self.ids().iter().any(|id| *id == name), "{name} failed but has output");
+        assert!(!self.ids().contains(&name), "{name} failed but has output");
     }
 
     /// The exit code and the manifest's failure count.

@@ -86,7 +86,14 @@ fn incremental_runs_equal_a_clean_run() {
     let shipped = std::fs::read_to_string(Path::new(ROOT).join("pipeline.toml")).unwrap();
     let models = format!("{ROOT}/models");
     let data = format!("{ROOT}/data");
-    std::fs::write(&config, shipped.replace("\"models/", &format!("\"{models}/")).replace("\"data/", &format!("\"{data}/")).replace("stance = 0.5", "stance = 0.6")).unwrap();
+    // The same settings with another stance threshold.
+    let changed: String = shipped
+        .lines()
+        .map(|l| if l.starts_with("stance = ") { "stance = 0.99".to_string() } else { l.replace("\"models/", &format!("\"{models}/")).replace("\"data/", &format!("\"{data}/")) })
+        .map(|l| l + "\n")
+        .collect();
+    assert!(changed.contains("stance = 0.99") && !shipped.contains("stance = 0.99"));
+    std::fs::write(&config, changed).unwrap();
     let fourth = claimex()
         .args(["run", "--quiet", "--config", config.to_str().unwrap(), "--out", inc.to_str().unwrap(), input.to_str().unwrap()])
         .output()

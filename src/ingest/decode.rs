@@ -87,6 +87,16 @@ fn check_text(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `text` as UTF-16 with a byte-order mark, little- or big-endian (for the decoders' tests).
+#[cfg(test)]
+pub(crate) fn utf16_with_bom(text: &str, little: bool) -> Vec<u8> {
+    let mut out = if little { vec![0xFF, 0xFE] } else { vec![0xFE, 0xFF] };
+    for u in text.encode_utf16() {
+        out.extend_from_slice(&if little { u.to_le_bytes() } else { u.to_be_bytes() });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,14 +185,4 @@ mod tests {
             "not valid UTF-8 at byte 5"
         );
     }
-}
-
-/// `text` as UTF-16 with a byte-order mark, little- or big-endian (for the decoders' tests).
-#[cfg(test)]
-pub(crate) fn utf16_with_bom(text: &str, little: bool) -> Vec<u8> {
-    let mut out = if little { vec![0xFF, 0xFE] } else { vec![0xFE, 0xFF] };
-    for u in text.encode_utf16() {
-        out.extend_from_slice(&if little { u.to_le_bytes() } else { u.to_be_bytes() });
-    }
-    out
 }
