@@ -14,6 +14,7 @@ use crate::resolve::{last_person_before, slice};
 #[serde(deny_unknown_fields)]
 pub struct Lexicon {
     prepositions: Vec<String>,
+    determiners: Vec<String>,
     holder_window: usize,
     pronoun_subjects: Vec<String>,
     own_country: Vec<String>,
@@ -42,6 +43,9 @@ impl Assembler<'_> {
     /// Fills `doc.claims` from `doc.scores`, given each sentence's resolved speaker.
     pub fn assemble(&self, doc: &mut Document, speakers: &[Option<Entity>]) {
         let mut claims = Vec::new();
+        // The person whose claims the text last reported: narration that goes on paraphrasing
+        // them ("A huge threat … is the activity of radical groups.") is still theirs.
+        let mut reported: Option<Entity> = None;
         for (i, (sentence, scores)) in doc.sentences.iter().zip(&doc.scores).enumerate() {
             let limits = [self.thresholds.stance, self.thresholds.proposal, self.thresholds.threat];
             for (t, kind) in TYPES.iter().enumerate() {
@@ -49,6 +53,10 @@ impl Assembler<'_> {
                     continue;
                 }
                 let actor = speakers.get(i).cloned().flatten().or_else(|| self.holder(doc, i, sentence));
+                if let Some(person) = actor.as_ref().filter(|a| a.label == "PER") {
+                    reported = Some(person.clone());
+                }
+                let actor = actor.or_else(|| reported.clone().map(|person| Entity { origin: "discourse", ..person }));
                 claims.push(Claim {
                     id: format!("{}:{}:{}", doc.id, i, kind),
                     doc: doc.id.clone(),
@@ -106,11 +114,12 @@ impl Assembler<'_> {
         let lower = sentence.text.to_lowercase();
         let chars: Vec<char> = lower.chars().collect();
         // This sentence's actors (a country adjective stands for its country), with their
-        // offsets in the sentence text.
+        // offsets in the sentence text. Names are capitalised: a lower-case span is a tagging slip.
         let mentions: Vec<(&Entity, usize)> = doc
             .entities
             .iter()
             .filter(|e| e.sentence == i && !e.canonical.is_empty() && (e.label != "MISC" || e.id.is_some()))
+            .filter(|e| e.text.chars().next().is_some_and(|c| !c.is_lowercase()))
             .filter_map(|e| find_word(&lower, &e.text.to_lowercase()).map(|at| (e, at)))
             .collect();
         let pronoun = self.lexicon.pronoun_subjects.iter().find(|p| starts_with_word(&lower, p));
@@ -134,15 +143,32 @@ impl Assembler<'_> {
         }
         let from = if lower.starts_with("according to ") { "according to ".len() } else { 0 };
         let limit = word_spans(&sentence.text).get(self.lexicon.holder_window).map_or(usize::MAX, |w| w.0);
-        let free: Vec<&(&Entity, usize)> = mentions
-            .iter()
-            .filter(|(_, at)| *at >= from)
-            .filter(|(_, at)| {
-                let before: String = chars[..*at].iter().collect();
-                let prev = before.split(|c: char| !c.is_alphanumeric()).rfind(|w| !w.is_empty());
-                !prev.is_some_and(|w| self.lexicon.prepositions.iter().any(|p| p == w))
-            })
-            .collect();
+        let mut mentions: Vec<&(&Entity, usize)> = mentions.iter().filter(|(_, at)| *at >= from).collect();
+        mentions.sort_by_key(|(_, at)| *at);
+        let mut free = Vec::new();
+        // The previous mention's end and whether a preposition governed it.
+        let mut previous: Option<(usize, bool)> = None;
+        for m in mentions {
+            let (e, at) = *m;
+            let before: String = chars[..at].iter().collect();
+            // The word before the mention, past any article: "a meeting of the UN".
+            let prev = before
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .rfind(|w| !self.lexicon.determiners.iter().any(|d| d == w));
+            let mut governed = prev.is_some_and(|w| self.lexicon.prepositions.iter().any(|p| p == w));
+            // A list shares its first member's preposition: "of the UN, OSCE and SCO".
+            if let Some((end, list_governed)) = previous.filter(|(end, _)| *end <= at) {
+                let gap: String = chars[end..at].iter().collect();
+                if gap.split(|c: char| c.is_whitespace() || c == ',').all(|w| w.is_empty() || w == "and" || w == "or") {
+                    governed |= list_governed;
+                }
+            }
+            previous = Some((at + e.text.chars().count(), governed));
+            if !governed {
+                free.push(m);
+            }
+        }
         free.iter().find(|(_, at)| *at < limit).or(free.first()).map(|(e, _)| (*e).clone())
     }
 

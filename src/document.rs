@@ -130,7 +130,8 @@ pub struct Entity {
     pub id: Option<String>,
     /// For people: the country or organization they act for.
     pub affiliation: Option<String>,
-    /// Where the entity came from: "model", "gazetteer" or "coreference".
+    /// Where the entity came from: "model", "gazetteer", "coreference", or for a claim's actor
+    /// "discourse" (no holder in the sentence: the last person whose claims the text reported).
     pub origin: &'static str,
 }
 

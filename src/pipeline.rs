@@ -172,9 +172,12 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
                 let t2 = Instant::now();
                 let items = batch_or_fail(items, "classify", |works| score_sentences(&models.claims, works, batch, window));
                 classify_bar.inc(items.len() as u64);
-                let mut clock = clock.lock().expect("model clock");
-                clock[0] += t2 - t;
-                clock[1] += t2.elapsed();
+                {
+                    let mut clock = clock.lock().expect("model clock");
+                    clock[0] += t2 - t;
+                    clock[1] += t2.elapsed();
+                }
+                release_free_memory();
                 items
             })
         })
@@ -335,12 +338,23 @@ fn fingerprint(config: &PipelineConfig, models: &serde_json::Value) -> String {
     let hashes: Vec<&serde_json::Value> = ["tokenizer", "ner", "claims", "gazetteer"].iter().map(|m| &models[m]["sha256"]).collect();
     let what = json!({
         "claimex": env!("CARGO_PKG_VERSION"),
+        // The program itself shapes the output too (its rules, the data files it embeds): a
+        // rebuilt claimex does not reuse what an older build saved.
+        "program": program_sha256(),
         "models": hashes,
         "thresholds": config.thresholds,
         "max_pieces": config.runtime.max_pieces,
         "precision": config.runtime.precision,
     });
     format!("{:x}", Sha256::digest(what.to_string().as_bytes()))
+}
+
+/// sha256 of the running executable; None where it cannot be read (the store then keys on the
+/// version alone).
+fn program_sha256() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let bytes = std::fs::read(exe).ok()?;
+    Some(format!("{:x}", Sha256::digest(&bytes)))
 }
 
 /// ingest → segment → word pieces for one document.
@@ -418,6 +432,22 @@ fn serve<I, O>(rx: Receiver<I>, tx: SyncSender<O>, chunk: usize, mut f: impl FnM
         }
     }
     busy
+}
+
+/// Hands the allocator's free pages back to the system. The model stage's activation tensors
+/// come in many sizes (one per batch width); glibc reuses freed blocks for them, its heaps
+/// fragment, and without this the peak RSS creeps up over a long run.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> std::ffi::c_int;
+        }
+        // SAFETY: malloc_trim only returns free memory to the system; it is thread-safe.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
 }
 
 /// The ner stage: tags every sentence of the documents in one sorted batch run, then decodes

@@ -24,6 +24,7 @@ const MAX_SENTENCE: usize = 1500;
 #[derive(Deserialize)]
 struct SpeechFile {
     verbs: Vec<String>,
+    inverted: Vec<String>,
     pronouns: Vec<String>,
     determiners: Vec<String>,
     name_particles: Vec<String>,
@@ -492,6 +493,65 @@ fn reported_speaker(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)
     None
 }
 
+/// Attribution after a comma, as wire copy puts it: "…, Foreign Minister Sergei Lavrov said on
+/// Tuesday.", "…, said Lavrov.", "…, Andrei Rusakovich, Professor of …, told the media".
+fn trailing_speaker(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)> {
+    let sp = &lex().speech;
+    let ws = words(chars, s, e);
+    let comma_after = |w: &Word| chars.get(w.end) == Some(&',');
+    let is_name = |seg: &[Word]| {
+        (1..=4).contains(&seg.len())
+            && capitalized(chars, &seg[0])
+            && !sp.not_names.contains(&lower(chars, &seg[0]))
+            && seg.iter().all(|w| capitalized(chars, w) || sp.name_particles.contains(&lower(chars, w)))
+            && seg[..seg.len() - 1].iter().all(|w| !w.punct_after)
+    };
+    for k in (2..ws.len()).rev() {
+        let Some(len) = verb_at(chars, &ws, k) else { continue };
+        if let Some((a, z)) = subject_before(chars, &ws, k) {
+            // "…, X said": the subject opens a comma-delimited clause.
+            let f = ws.iter().position(|w| w.start == a)?;
+            if f >= 1 && comma_after(&ws[f - 1]) {
+                return Some((a, z));
+            }
+            continue;
+        }
+        if !comma_after(&ws[k - 1]) {
+            continue;
+        }
+        // "…, X, <apposition>, told …": the leftmost name in the chain of comma-delimited
+        // segments before the verb (the first segment of the sentence is the claim itself).
+        let mut end = k;
+        let mut named = None;
+        for _ in 0..4 {
+            let start = (0..end - 1).rev().find(|&j| comma_after(&ws[j])).map(|j| j + 1);
+            let Some(start) = start else { break };
+            if is_name(&ws[start..end]) {
+                named = Some((ws[start].start, ws[end - 1].end));
+            }
+            end = start;
+            if end < 2 {
+                break;
+            }
+        }
+        if named.is_some() {
+            return named;
+        }
+        // "…, said X" / "…, said the minister".
+        let inverts = sp.inverted.contains(&lower(chars, &ws[k])) && len == 1;
+        if let Some(first) = ws.get(k + len).filter(|_| inverts && !ws[k + len - 1].punct_after) {
+            let fl = lower(chars, first);
+            if capitalized(chars, first) || sp.determiners.contains(&fl) {
+                let rest = &ws[k + len..];
+                let end = rest.iter().take(8).position(|w| w.punct_after).unwrap_or(rest.len().min(8) - 1);
+                return Some((first.start, rest[end].end));
+            }
+        }
+        return None;
+    }
+    None
+}
+
 fn cue(clean: &CleanText, chars: &[char], abs_start: usize, abs_end: usize) -> SpeakerCue {
     SpeakerCue {
         text: chars[abs_start..abs_end].iter().collect(),
@@ -570,12 +630,16 @@ pub fn segment(doc: &mut Document) {
                 let reported_is_pronoun = reported
                     .as_ref()
                     .is_some_and(|c| sp.pronouns.contains(&c.text.to_lowercase()));
+                let trailing = || {
+                    trailing_speaker(block, s, e).map(|(a, z)| cue(&doc.clean, &chars, bs + a, bs + z))
+                };
                 from_quote
                     .or(if reported_is_pronoun {
                         None
                     } else {
                         reported.clone()
                     })
+                    .or_else(trailing)
                     .or(heading_cue.clone())
                     .or(reported)
             } else {
@@ -869,6 +933,10 @@ mod tests {
             .text
             .starts_with("The Shanghai Cooperation Organization (SCO) is considered"));
         assert_eq!(
+            who("The Shanghai Cooperation Organization (SCO) is considered").as_deref(),
+            Some("Andrei Rusakovich")
+        );
+        assert_eq!(
             who("“The SCO is considered").as_deref(),
             Some("Andrei Rusakovich")
         );
@@ -888,6 +956,24 @@ mod tests {
         assert_eq!(
             who("According to the professor").as_deref(),
             Some("the professor")
+        );
+    }
+
+    #[test]
+    fn attribution_after_a_comma() {
+        let d = sample(
+            "Russia will respond to any provocation, Foreign Minister Sergei Lavrov said on Tuesday.\n\n\
+             The talks must resume at once, said the minister.\n\n\
+             Peace is possible, Anna Berg, a senior fellow at the institute, told reporters.\n\n\
+             In Moscow, officials said the talks had failed.\n\n\
+             The ministers met in Minsk, and the talks went well.",
+        );
+        let speakers: Vec<Option<String>> =
+            d.sentences.iter().map(|s| s.speaker.as_ref().map(|c| c.text.clone())).collect();
+        assert_eq!(
+            speakers,
+            [Some("Foreign Minister Sergei Lavrov"), Some("the minister"), Some("Anna Berg"), None, None]
+                .map(|s| s.map(String::from))
         );
     }
 

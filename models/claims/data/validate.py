@@ -15,13 +15,14 @@ line), one JSON object per line:
   - polarity: "support"/"oppose" iff "stance" in types, else null
   - categories: non-empty iff "threat" in types, values from the spec list,
     no repeats; empty list otherwise
-  - source, voice: non-empty strings
+  - source, voice: non-empty strings; optional: article (its id), actor
   - no duplicate texts across all files (compared after collapsing whitespace
     and case)
-  - no sentence occurs in the held-out seed articles
-    (../../../samples/articles/*.txt, i.e. /work/main/samples/articles): the
-    normalised text must not be a substring of any normalised article, and no
-    article sentence may equal it
+  - no sentence occurs in the held-out evaluation articles (the seeds in
+    samples/articles and the Reuters fixture in tests/fixtures/reuters/articles,
+    both *.txt, relative to the repository root): the normalised text must not
+    be a substring of any normalised article, and no article sentence may
+    equal it
 
 Prints per-file counts per type, polarity and category. Exit status 1 when
 any error was found (warnings do not fail).
@@ -29,7 +30,7 @@ any error was found (warnings do not fail).
 Usage:
   python3 validate.py                 # all *.jsonl next to this script
   python3 validate.py FILE.jsonl ...  # just these
-  python3 validate.py --articles DIR  # other held-out folder
+  python3 validate.py --articles DIR...  # other held-out folders
 """
 import argparse
 import collections
@@ -44,11 +45,15 @@ POLARITIES = ("support", "oppose")
 CATEGORIES = ("terrorism", "extremism", "cybercrime", "information_security",
               "drug_trafficking", "illegal_migration", "organized_crime",
               "military_conflict", "economic_coercion", "other")
+# Sentences taken from whole written articles also say which article and whose claim.
+OPTIONAL = {"article": str, "actor": (str, type(None))}
 REQUIRED = {"id": str, "text": str, "types": list, "polarity": (str, type(None)),
             "categories": list, "source": str, "voice": str}
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_ARTICLES = os.path.normpath(os.path.join(HERE, "..", "..", "..", "samples", "articles"))
+ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
+DEFAULT_ARTICLES = [os.path.join(ROOT, "samples", "articles"),
+                    os.path.join(ROOT, "tests", "fixtures", "reuters", "articles")]
 
 
 def norm(s):
@@ -61,7 +66,7 @@ def load_articles(folder):
     arts = {}
     for p in sorted(glob.glob(os.path.join(folder, "*.txt"))):
         with open(p, encoding="utf-8") as f:
-            arts[os.path.basename(p)] = norm(f.read())
+            arts[p] = norm(f.read())
     return arts
 
 
@@ -71,7 +76,7 @@ def check_record(rec, where, errors, warnings):
             errors.append("%s: missing field %r" % (where, k))
         elif not isinstance(rec[k], t):
             errors.append("%s: field %r has type %s" % (where, k, type(rec[k]).__name__))
-    extra = set(rec) - set(REQUIRED)
+    extra = set(rec) - set(REQUIRED) - set(OPTIONAL)
     if extra:
         warnings.append("%s: extra fields %s" % (where, sorted(extra)))
     if errors and errors[-1].startswith(where):
@@ -115,17 +120,20 @@ def check_record(rec, where, errors, warnings):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("files", nargs="*")
-    ap.add_argument("--articles", default=DEFAULT_ARTICLES,
-                    help="folder of held-out seed articles (*.txt)")
+    ap.add_argument("--articles", nargs="+", default=DEFAULT_ARTICLES,
+                    help="folders of held-out evaluation articles (*.txt)")
     args = ap.parse_args()
 
     files = args.files or sorted(glob.glob(os.path.join(HERE, "*.jsonl")))
     if not files:
         print("no *.jsonl files found")
         return 1
-    arts = load_articles(args.articles)
-    if not arts:
-        print("WARNING: no seed articles found in %s; leak check skipped" % args.articles)
+    arts = {}
+    for folder in args.articles:
+        found = load_articles(folder)
+        if not found:
+            print("WARNING: no held-out articles found in %s; its leak check is skipped" % folder)
+        arts.update(found)
     art_sents = set()
     for a in arts.values():
         for s in re.split(r"(?<=[.!?])\s+", a):
@@ -167,7 +175,7 @@ def main():
                 else:
                     texts[key] = where
                 if key in art_sents or any(key in a for a in arts.values()):
-                    errors.append("%s: text occurs in a held-out seed article" % where)
+                    errors.append("%s: text occurs in a held-out evaluation article" % where)
                 if not rec["types"]:
                     c["none"] += 1
                 for t in rec["types"]:
