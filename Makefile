@@ -11,7 +11,7 @@ BIN := target/release/claimex
 # The bar CI holds on the seed fixtures (overall claim F1).
 MIN_F1 ?= 0.75
 
-.PHONY: run test setup build train-ner train-claims bench
+.PHONY: run test eval setup build train-ner train-claims bench
 
 run: build
 	$(BIN) run --out outputs samples/articles
@@ -19,6 +19,14 @@ run: build
 test: build
 	cargo test --release
 	$(BIN) eval --quiet --gold tests/fixtures/seeds.gold.jsonl --min-f1 $(MIN_F1) samples/articles
+
+# Claim scores on every labeled fixture: the seeds (ours and an independent labeling), the
+# held-out Reuters articles and the written articles (README, "Quality").
+eval: build
+	$(BIN) eval --gold tests/fixtures/seeds.gold.jsonl samples/articles
+	$(BIN) eval --gold tests/fixtures/seeds.second.gold.jsonl samples/articles
+	$(BIN) eval --gold tests/fixtures/reuters/gold.jsonl tests/fixtures/reuters/articles
+	$(BIN) eval --gold tests/fixtures/written/gold.jsonl tests/fixtures/written/articles
 
 build: setup
 	cargo build --release

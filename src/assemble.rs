@@ -43,9 +43,11 @@ impl Assembler<'_> {
     /// Fills `doc.claims` from `doc.scores`, given each sentence's resolved speaker.
     pub fn assemble(&self, doc: &mut Document, speakers: &[Option<Entity>]) {
         let mut claims = Vec::new();
-        // The person whose claims the text last reported: narration that goes on paraphrasing
-        // them ("A huge threat … is the activity of radical groups.") is still theirs.
+        // The one person whose claims the text has reported so far: narration that goes on
+        // paraphrasing them ("A huge threat … is the activity of radical groups.") is still
+        // theirs. Once a second person has spoken, such narration is nobody's.
         let mut reported: Option<Entity> = None;
+        let mut several = false;
         for (i, (sentence, scores)) in doc.sentences.iter().zip(&doc.scores).enumerate() {
             let limits = [self.thresholds.stance, self.thresholds.proposal, self.thresholds.threat];
             for (t, kind) in TYPES.iter().enumerate() {
@@ -54,9 +56,11 @@ impl Assembler<'_> {
                 }
                 let actor = speakers.get(i).cloned().flatten().or_else(|| self.holder(doc, i, sentence));
                 if let Some(person) = actor.as_ref().filter(|a| a.label == "PER") {
+                    several |= reported.as_ref().is_some_and(|r| r.canonical != person.canonical);
                     reported = Some(person.clone());
                 }
-                let actor = actor.or_else(|| reported.clone().map(|person| Entity { origin: "discourse", ..person }));
+                let carried = reported.clone().filter(|_| !several).map(|person| Entity { origin: "discourse", ..person });
+                let actor = actor.or(carried);
                 claims.push(Claim {
                     id: format!("{}:{}:{}", doc.id, i, kind),
                     doc: doc.id.clone(),
@@ -107,9 +111,8 @@ impl Assembler<'_> {
         e
     }
 
-    /// The grammatical holder: "According to X", or the first entity that no preposition
-    /// governs, near the start if there is one; "He"/"The official" refer back to the last
-    /// person named.
+    /// The grammatical holder: "According to X", or the first entity near the start that no
+    /// preposition governs; "He"/"The official" refer back to the last person named.
     fn holder(&self, doc: &Document, i: usize, sentence: &Sentence) -> Option<Entity> {
         let lower = sentence.text.to_lowercase();
         let chars: Vec<char> = lower.chars().collect();
@@ -169,7 +172,7 @@ impl Assembler<'_> {
                 free.push(m);
             }
         }
-        free.iter().find(|(_, at)| *at < limit).or(free.first()).map(|(e, _)| (*e).clone())
+        free.iter().find(|(_, at)| *at < limit).map(|(e, _)| (*e).clone())
     }
 
     /// The phrase after the type's trigger, up to the next clause boundary; for a threat with no

@@ -131,7 +131,7 @@ pub struct Entity {
     /// For people: the country or organization they act for.
     pub affiliation: Option<String>,
     /// Where the entity came from: "model", "gazetteer", "coreference", or for a claim's actor
-    /// "discourse" (no holder in the sentence: the last person whose claims the text reported).
+    /// "discourse" (no holder in the sentence: the one person whose claims the text has reported).
     pub origin: &'static str,
 }
 

@@ -107,7 +107,9 @@ fn link_to_earlier(e: &mut Entity, earlier: &[Entity]) {
 fn resolve_cue(doc: &Document, quoted: usize, cue: &SpeakerCue, gazetteer: &Gazetteer) -> Entity {
     // The cue may stand in another sentence than the quote it attributes ("…,” he said.").
     let sentence = doc.sentences.iter().position(|s| s.span.contains(cue.span)).unwrap_or(quoted);
-    if let Some(e) = doc.entities.iter().find(|e| e.label == "PER" && e.start < cue.span.end && cue.span.start < e.end) {
+    // The last person in the cue: "Foreign Ministry spokeswoman Irina Volkova" is Volkova, not
+    // whoever holds the title in the gazetteer.
+    if let Some(e) = doc.entities.iter().rev().find(|e| e.label == "PER" && e.start < cue.span.end && cue.span.start < e.end) {
         if e.start == cue.span.start && e.end == cue.span.end {
             return e.clone();
         }

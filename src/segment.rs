@@ -25,6 +25,7 @@ const MAX_SENTENCE: usize = 1500;
 struct SpeechFile {
     verbs: Vec<String>,
     inverted: Vec<String>,
+    says: Vec<String>,
     pronouns: Vec<String>,
     determiners: Vec<String>,
     name_particles: Vec<String>,
@@ -380,9 +381,12 @@ fn subject_before(chars: &[char], ws: &[Word], k: usize) -> Option<(usize, usize
         }
         return Some((ws[f].start, ws[last].end));
     }
-    // Determiner phrase.
+    // Determiner phrase, within one conjunct ("supported this initiative and noted" has none).
     let mut f = last;
     for _ in 0..6 {
+        if matches!(lower(chars, &ws[f]).as_str(), "and" | "or" | "but") {
+            return None;
+        }
         if sp.determiners.contains(&lower(chars, &ws[f])) {
             return Some((ws[f].start, ws[last].end));
         }
@@ -465,8 +469,10 @@ fn quote_speaker(chars: &[char], region: (usize, usize)) -> Option<(usize, usize
         }
         if verb_at(chars, &ws, k).is_some() {
             let s = subject_before(chars, &ws, k)?;
-            // The subject must start the attribution.
-            return (s.0 == ws[0].start).then_some(s);
+            // The subject starts the attribution, or follows a title with no punctuation
+            // between ("…,” EU foreign policy chief Nadia Lindqvist said.").
+            let f = ws.iter().position(|w| w.start == s.0)?;
+            return ws[..f].iter().all(|w| !w.punct_after).then_some(s);
         }
     }
     None
@@ -482,8 +488,10 @@ fn reported_speaker(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)
     for k in 1..ws.len().min(9) {
         if let Some(len) = verb_at(chars, &ws, k) {
             let next = ws.get(k + len).map(|w| lower(chars, w));
+            // "X said that …", "X said: …", and the wire's "X said Ankara was ready …".
             if next.as_deref() == Some("that")
                 || ws[k + len - 1].punct_after && chars.get(ws[k + len - 1].end) == Some(&':')
+                || len == 1 && lex().speech.says.contains(&lower(chars, &ws[k])) && next.is_some()
             {
                 return subject_before(chars, &ws, k);
             }
@@ -960,19 +968,33 @@ mod tests {
     }
 
     #[test]
-    fn attribution_after_a_comma() {
+    fn wire_attributions() {
         let d = sample(
             "Russia will respond to any provocation, Foreign Minister Sergei Lavrov said on Tuesday.\n\n\
              The talks must resume at once, said the minister.\n\n\
              Peace is possible, Anna Berg, a senior fellow at the institute, told reporters.\n\n\
              In Moscow, officials said the talks had failed.\n\n\
+             The President of Azerbaijan supported this initiative and noted that it was timely.\n\n\
+             Turkish Foreign Ministry spokesman Emre Kaplan said Ankara was ready to host the talks.\n\n\
+             Belarus noted the importance of dialogue.\n\n\
+             “We call for restraint,” EU foreign policy chief Nadia Lindqvist said.\n\n\
              The ministers met in Minsk, and the talks went well.",
         );
         let speakers: Vec<Option<String>> =
             d.sentences.iter().map(|s| s.speaker.as_ref().map(|c| c.text.clone())).collect();
         assert_eq!(
             speakers,
-            [Some("Foreign Minister Sergei Lavrov"), Some("the minister"), Some("Anna Berg"), None, None]
+            [
+                Some("Foreign Minister Sergei Lavrov"),
+                Some("the minister"),
+                Some("Anna Berg"),
+                None,
+                None,
+                Some("Emre Kaplan"),
+                None,
+                Some("Nadia Lindqvist"),
+                None,
+            ]
                 .map(|s| s.map(String::from))
         );
     }

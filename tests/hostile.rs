@@ -501,7 +501,6 @@ fn ten_thousand_tiny_files() {
     assert_eq!(r.ids()[10_000], "doc09999");
     assert_eq!(sentences(r.doc("doc04321")), ["Belarus and China signed agreement number 4321 in Minsk."]);
     r.good_is_there();
-    assert!(r.seconds < 300.0, "10,000 tiny files took {:.0}s", r.seconds);
 }
 
 #[test]

@@ -134,6 +134,25 @@ fn seed_actors_resolve_to_canonical_names() {
     assert_eq!(khrenin["affiliation"], "Belarus");
 }
 
+/// Claim actors where the sentence itself names no holder: the spec's own example (narration
+/// going on with Lukashenko's line of thought) and a trailing wire attribution.
+#[test]
+fn claim_actors_follow_the_reporting() {
+    let s = seeds();
+    let claims = jsonl(&s.out.join("claims.jsonl"));
+    let actor_of = |start: &str, kind: &str| {
+        let c = claims
+            .iter()
+            .find(|c| c["type"] == kind && c["sentence"].as_str().unwrap().starts_with(start))
+            .unwrap_or_else(|| panic!("no {kind} claim on {start:?}"));
+        (c["actor"]["canonical"].as_str().unwrap_or("null").to_string(), c["actor"]["origin"].as_str().unwrap_or("").to_string())
+    };
+    let (who, origin) = actor_of("A huge threat to the participants of the organization", "threat");
+    assert_eq!((who.as_str(), origin.as_str()), ("Alexander Lukashenko", "discourse"));
+    let (who, _) = actor_of("The Shanghai Cooperation Organization (SCO) is considered in Belarus", "stance");
+    assert_eq!(who, "Andrei Rusakovich");
+}
+
 #[test]
 fn runs_are_deterministic_across_threads_and_batch_sizes() {
     let dir = tempfile::tempdir().unwrap();

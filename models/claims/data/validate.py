@@ -15,12 +15,12 @@ line), one JSON object per line:
   - polarity: "support"/"oppose" iff "stance" in types, else null
   - categories: non-empty iff "threat" in types, values from the spec list,
     no repeats; empty list otherwise
-  - source, voice: non-empty strings; optional: article (its id), actor
+  - source, voice: non-empty strings
   - no duplicate texts across all files (compared after collapsing whitespace
     and case)
   - no sentence occurs in the held-out evaluation articles (the seeds in
-    samples/articles and the Reuters fixture in tests/fixtures/reuters/articles,
-    both *.txt, relative to the repository root): the normalised text must not
+    samples/articles and the fixtures in tests/fixtures/{reuters,written}/articles,
+    all *.txt, relative to the repository root): the normalised text must not
     be a substring of any normalised article, and no article sentence may
     equal it
 
@@ -45,15 +45,14 @@ POLARITIES = ("support", "oppose")
 CATEGORIES = ("terrorism", "extremism", "cybercrime", "information_security",
               "drug_trafficking", "illegal_migration", "organized_crime",
               "military_conflict", "economic_coercion", "other")
-# Sentences taken from whole written articles also say which article and whose claim.
-OPTIONAL = {"article": str, "actor": (str, type(None))}
 REQUIRED = {"id": str, "text": str, "types": list, "polarity": (str, type(None)),
             "categories": list, "source": str, "voice": str}
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 DEFAULT_ARTICLES = [os.path.join(ROOT, "samples", "articles"),
-                    os.path.join(ROOT, "tests", "fixtures", "reuters", "articles")]
+                    os.path.join(ROOT, "tests", "fixtures", "reuters", "articles"),
+                    os.path.join(ROOT, "tests", "fixtures", "written", "articles")]
 
 
 def norm(s):
@@ -76,7 +75,7 @@ def check_record(rec, where, errors, warnings):
             errors.append("%s: missing field %r" % (where, k))
         elif not isinstance(rec[k], t):
             errors.append("%s: field %r has type %s" % (where, k, type(rec[k]).__name__))
-    extra = set(rec) - set(REQUIRED) - set(OPTIONAL)
+    extra = set(rec) - set(REQUIRED)
     if extra:
         warnings.append("%s: extra fields %s" % (where, sorted(extra)))
     if errors and errors[-1].startswith(where):
