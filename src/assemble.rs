@@ -15,6 +15,7 @@ use crate::resolve::{last_person_before, slice};
 pub struct Lexicon {
     prepositions: Vec<String>,
     determiners: Vec<String>,
+    list_joiners: Vec<String>,
     holder_window: usize,
     pronoun_subjects: Vec<String>,
     own_country: Vec<String>,
@@ -118,13 +119,14 @@ impl Assembler<'_> {
         let chars: Vec<char> = lower.chars().collect();
         // This sentence's actors (a country adjective stands for its country), with their
         // offsets in the sentence text. Names are capitalised: a lower-case span is a tagging slip.
-        let mentions: Vec<(&Entity, usize)> = doc
+        let mut mentions: Vec<(&Entity, usize)> = doc
             .entities
             .iter()
             .filter(|e| e.sentence == i && !e.canonical.is_empty() && (e.label != "MISC" || e.id.is_some()))
             .filter(|e| e.text.chars().next().is_some_and(|c| !c.is_lowercase()))
             .filter_map(|e| find_word(&lower, &e.text.to_lowercase()).map(|at| (e, at)))
             .collect();
+        mentions.sort_by_key(|(_, at)| *at);
         let pronoun = self.lexicon.pronoun_subjects.iter().find(|p| starts_with_word(&lower, p));
         if let Some(p) = pronoun {
             let len = p.chars().count();
@@ -146,13 +148,9 @@ impl Assembler<'_> {
         }
         let from = if lower.starts_with("according to ") { "according to ".len() } else { 0 };
         let limit = word_spans(&sentence.text).get(self.lexicon.holder_window).map_or(usize::MAX, |w| w.0);
-        let mut mentions: Vec<&(&Entity, usize)> = mentions.iter().filter(|(_, at)| *at >= from).collect();
-        mentions.sort_by_key(|(_, at)| *at);
-        let mut free = Vec::new();
-        // The previous mention's end and whether a preposition governed it.
-        let mut previous: Option<(usize, bool)> = None;
-        for m in mentions {
-            let (e, at) = *m;
+        // Where the previous mention ended (every mention before the holder is governed).
+        let mut previous_end: Option<usize> = None;
+        for &(e, at) in mentions.iter().filter(|(_, at)| *at >= from) {
             let before: String = chars[..at].iter().collect();
             // The word before the mention, past any article: "a meeting of the UN".
             let prev = before
@@ -161,18 +159,19 @@ impl Assembler<'_> {
                 .rfind(|w| !self.lexicon.determiners.iter().any(|d| d == w));
             let mut governed = prev.is_some_and(|w| self.lexicon.prepositions.iter().any(|p| p == w));
             // A list shares its first member's preposition: "of the UN, OSCE and SCO".
-            if let Some((end, list_governed)) = previous.filter(|(end, _)| *end <= at) {
+            if let Some(end) = previous_end.filter(|end| *end <= at) {
                 let gap: String = chars[end..at].iter().collect();
-                if gap.split(|c: char| c.is_whitespace() || c == ',').all(|w| w.is_empty() || w == "and" || w == "or") {
-                    governed |= list_governed;
-                }
+                governed |= gap
+                    .split(|c: char| c.is_whitespace() || c == ',')
+                    .all(|w| w.is_empty() || self.lexicon.list_joiners.iter().any(|j| j == w));
             }
-            previous = Some((at + e.text.chars().count(), governed));
             if !governed {
-                free.push(m);
+                // The first free mention is the holder when it is near the start.
+                return (at < limit).then(|| e.clone());
             }
+            previous_end = Some(at + e.text.chars().count());
         }
-        free.iter().find(|(_, at)| *at < limit).map(|(e, _)| (*e).clone())
+        None
     }
 
     /// The phrase after the type's trigger, up to the next clause boundary; for a threat with no

@@ -26,6 +26,7 @@ struct SpeechFile {
     verbs: Vec<String>,
     inverted: Vec<String>,
     says: Vec<String>,
+    conjunctions: Vec<String>,
     pronouns: Vec<String>,
     determiners: Vec<String>,
     name_particles: Vec<String>,
@@ -384,7 +385,7 @@ fn subject_before(chars: &[char], ws: &[Word], k: usize) -> Option<(usize, usize
     // Determiner phrase, within one conjunct ("supported this initiative and noted" has none).
     let mut f = last;
     for _ in 0..6 {
-        if matches!(lower(chars, &ws[f]).as_str(), "and" | "or" | "but") {
+        if sp.conjunctions.contains(&lower(chars, &ws[f])) {
             return None;
         }
         if sp.determiners.contains(&lower(chars, &ws[f])) {
@@ -451,17 +452,7 @@ fn quote_speaker(chars: &[char], region: (usize, usize)) -> Option<(usize, usize
         if sp.pronouns.contains(&fl) {
             return Some((first.start, first.end));
         }
-        let mut end = 0;
-        if capitalized(chars, first) || sp.determiners.contains(&fl) {
-            for (m, w) in rest.iter().enumerate().take(8) {
-                end = m;
-                if w.punct_after {
-                    break;
-                }
-            }
-            return Some((first.start, rest[end].end));
-        }
-        return None;
+        return named_after_verb(chars, rest);
     }
     for k in 1..ws.len().min(8) {
         if ws[k - 1].punct_after {
@@ -476,6 +467,17 @@ fn quote_speaker(chars: &[char], region: (usize, usize)) -> Option<(usize, usize
         }
     }
     None
+}
+
+/// The subject that follows an inverted reporting verb ("said the minister", "said Sergei
+/// Lavrov on Tuesday"): a name or determiner phrase up to the first punctuation, at most 8 words.
+fn named_after_verb(chars: &[char], rest: &[Word]) -> Option<(usize, usize)> {
+    let first = rest.first()?;
+    if !capitalized(chars, first) && !lex().speech.determiners.contains(&lower(chars, first)) {
+        return None;
+    }
+    let end = rest.iter().take(8).position(|w| w.punct_after).unwrap_or(rest.len().min(8) - 1);
+    Some((first.start, rest[end].end))
 }
 
 /// Reported speech at the start of a sentence: "X stressed that …", "According to X, …".
@@ -546,16 +548,8 @@ fn trailing_speaker(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)
             return named;
         }
         // "…, said X" / "…, said the minister".
-        let inverts = sp.inverted.contains(&lower(chars, &ws[k])) && len == 1;
-        if let Some(first) = ws.get(k + len).filter(|_| inverts && !ws[k + len - 1].punct_after) {
-            let fl = lower(chars, first);
-            if capitalized(chars, first) || sp.determiners.contains(&fl) {
-                let rest = &ws[k + len..];
-                let end = rest.iter().take(8).position(|w| w.punct_after).unwrap_or(rest.len().min(8) - 1);
-                return Some((first.start, rest[end].end));
-            }
-        }
-        return None;
+        let inverts = len == 1 && sp.inverted.contains(&lower(chars, &ws[k])) && !ws[k].punct_after;
+        return inverts.then(|| named_after_verb(chars, &ws[k + 1..])).flatten();
     }
     None
 }
