@@ -37,6 +37,8 @@ OUTLET_KINDS = ("wire", "state_agency", "broadsheet", "government", "un", "think
                 "live_blog", "interview", "other")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Set by --check: report offsets that would change instead of writing them.
+CHECK_ONLY = False
 CORPUS = os.path.dirname(HERE)
 # Elements whose content is not visible text.
 HIDDEN = {"script", "style", "noscript", "template", "head"}
@@ -107,11 +109,16 @@ class Article:
                 i += 1
 
     def find_all(self, needle):
-        """Visible-text positions (start, end) of every occurrence of needle, whitespace collapsed."""
+        """Visible-text positions (start, end) of every occurrence of needle, whitespace collapsed,
+        that does not start or end inside a word ("he" is not found in "the")."""
         n = re.sub(r"\s+", " ", needle.strip())
         out, i = [], self.text.find(n)
         while i >= 0 and n:
-            out.append((i, i + len(n)))
+            j = i + len(n)
+            cut_before = n[0].isalnum() and i > 0 and self.text[i - 1].isalnum()
+            cut_after = n[-1].isalnum() and j < len(self.text) and self.text[j].isalnum()
+            if not (cut_before or cut_after):
+                out.append((i, j))
             i = self.text.find(n, i + 1)
         return out
 
@@ -204,14 +211,20 @@ def check_line(rec, where, art, errors, warnings):
     else:
         if actor is None:
             errors.append(f"{where}: holder given but actor is null")
-        placed = place(art, rec["holder"], svis, where, errors, inside_only=False)
-        if placed:
-            rec["holder"] = placed
+        rec["holder"] = settle(art, rec["holder"], svis, where, errors, inside_only=False)
     if rec["target"] is not None:
-        placed = place(art, rec["target"], svis, where, errors, inside_only=True)
-        if placed:
-            rec["target"] = placed
+        rec["target"] = settle(art, rec["target"], svis, where, errors, inside_only=True)
     return rec
+
+
+def settle(art, span, sentence_vis, where, errors, inside_only):
+    """The span placed in the article; offsets it already had must agree when only checking."""
+    placed = place(art, span, sentence_vis, where, errors, inside_only)
+    if placed is None:
+        return span
+    if CHECK_ONLY and (span.get("start"), span.get("end")) != (placed["start"], placed["end"]):
+        errors.append(f"{where}: offsets of {span['text']!r} are missing or stale; run locate.py without --check")
+    return placed
 
 
 def check_sources(root, articles, errors):
@@ -256,6 +269,8 @@ def main():
     ap.add_argument("--check", action="store_true", help="check only, write nothing")
     ap.add_argument("--root", default=CORPUS)
     args = ap.parse_args()
+    global CHECK_ONLY
+    CHECK_ONLY = args.check
     root = args.root
     articles = article_paths(root)
     errors, warnings = [], []
