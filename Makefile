@@ -11,12 +11,12 @@ BIN := target/release/claimex
 # The bar CI holds on the seed fixtures (overall claim F1).
 MIN_F1 ?= 0.80
 
-.PHONY: run test eval setup build train-ner train-claims bench
+.PHONY: run test eval setup build test-tools train-ner train-claims bench
 
 run: build
 	$(BIN) run --out outputs samples/articles
 
-test: build
+test: build test-tools
 	cargo test --release
 	$(BIN) eval --quiet --gold tests/fixtures/seeds.gold.jsonl --min-f1 $(MIN_F1) samples/articles
 
@@ -32,6 +32,12 @@ build: setup
 	cargo build --release
 
 setup: $(VENV)/.ready
+
+# strace, for the test that kills a run between its output renames (tests/safety.rs); installed
+# from Debian when missing and running as root, else that test says it is skipped.
+test-tools:
+	@command -v strace >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq strace >/dev/null; } \
+		|| echo "strace is not installed: tests/safety.rs skips the kill-between-renames case"
 
 $(VENV)/.ready: requirements.txt models/requirements-train.txt
 	python3 -m venv $(VENV)

@@ -148,8 +148,12 @@ impl PipelineConfig {
         if !(r.device == "cpu" || r.device == "cuda" || r.device.strip_prefix("cuda:").is_some_and(|n| n.parse::<usize>().is_ok())) {
             bail!("runtime.device = {:?}: expected \"cpu\", \"cuda\" or \"cuda:N\"", r.device);
         }
-        if r.batch_size == 0 {
-            bail!("runtime.batch_size must be at least 1");
+        if !(1..=MAX_BATCH).contains(&r.batch_size) {
+            bail!("runtime.batch_size = {}: expected 1 to {MAX_BATCH}", r.batch_size);
+        }
+        let cores = available_cores();
+        if r.threads > cores * THREADS_PER_CORE {
+            bail!("runtime.threads = {}: this machine has {cores} cores; expected 0 (all) to {}", r.threads, cores * THREADS_PER_CORE);
         }
         if !(16..=512).contains(&r.max_pieces) {
             bail!("runtime.max_pieces = {}: expected 16 to 512", r.max_pieces);
@@ -190,10 +194,20 @@ impl PipelineConfig {
 
     pub fn threads(&self) -> usize {
         match self.runtime.threads {
-            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            0 => available_cores(),
             n => n,
         }
     }
+}
+
+/// Largest batch: far past the point where bigger batches stop paying, well short of memory trouble.
+const MAX_BATCH: usize = 1024;
+/// More threads than this per core only oversubscribes it (and each thread costs memory).
+const THREADS_PER_CORE: usize = 4;
+
+/// Cores this process may use (its CPU affinity and cgroup quota included).
+fn available_cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
 #[cfg(test)]
@@ -213,6 +227,10 @@ mod tests {
         assert!(err.contains("runtime.device"), "{err}");
         let config: PipelineConfig = toml::from_str("[thresholds]\nthreat = 1.5\n").unwrap();
         assert!(config.validate().unwrap_err().to_string().contains("thresholds.threat"));
+        let config: PipelineConfig = toml::from_str("[runtime]\nthreads = 100000\n").unwrap();
+        assert!(config.validate().unwrap_err().to_string().contains("runtime.threads = 100000"));
+        let config: PipelineConfig = toml::from_str("[runtime]\nbatch_size = 0\n").unwrap();
+        assert!(config.validate().unwrap_err().to_string().contains("runtime.batch_size = 0"));
         let err = toml::from_str::<PipelineConfig>("[runtime]\nprecision = \"fp16\"\n").unwrap_err().to_string();
         assert!(err.contains("fp16") && err.contains("bf16"), "{err}");
     }

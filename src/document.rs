@@ -121,7 +121,7 @@ pub struct Entity {
     pub label: String,
     pub start: usize,
     pub end: usize,
-    pub score: f32,
+    pub score: f64,
     /// Index into `Document::sentences`.
     pub sentence: usize,
     /// Canonical name from the gazetteer (or the mention's own text when unknown).
@@ -166,7 +166,7 @@ pub struct Claim {
     pub target: Option<Target>,
     pub polarity: Option<&'static str>,
     pub categories: Vec<String>,
-    pub confidence: f32,
+    pub confidence: f64,
 }
 
 /// A document and everything the stages have found in it.
@@ -213,8 +213,8 @@ impl DocError {
 impl std::fmt::Display for DocError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.origin {
-            Some(origin) => write!(f, "document {} ({origin}): {} failed: {}", self.doc, self.stage, self.message),
-            None => write!(f, "document {}: {} failed: {}", self.doc, self.stage, self.message),
+            Some(origin) => write!(f, "document {} ({}): {} failed: {}", printable(&self.doc), printable(origin), self.stage, printable(&self.message)),
+            None => write!(f, "document {}: {} failed: {}", printable(&self.doc), self.stage, printable(&self.message)),
         }
     }
 }
@@ -222,7 +222,18 @@ impl std::fmt::Display for DocError {
 impl std::error::Error for DocError {}
 
 /// Probabilities are written with four decimals: stable across batch sizes and thread counts,
-/// whose float sums differ in the last bits.
-pub fn round4(p: f32) -> f32 {
-    (p * 10_000.0).round() / 10_000.0
+/// whose float sums differ in the last bits. An f64, so that JSON shows exactly four decimals
+/// (an f32 widened to f64 prints as 0.8858000040054321).
+pub fn round4(p: f32) -> f64 {
+    (f64::from(p) * 10_000.0).round() / 10_000.0
+}
+
+/// `text` safe to print on a terminal: control characters (escape sequences, carriage returns,
+/// forged new lines) and bidirectional overrides are shown as `\u{..}` escapes.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let hostile = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(hostile) {
+        return text.into();
+    }
+    text.chars().map(|c| if hostile(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect::<String>().into()
 }

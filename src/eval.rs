@@ -8,6 +8,8 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::document::Document;
+
 pub const TYPES: [&str; 3] = ["stance", "proposal", "threat"];
 
 #[derive(Clone, Debug, Deserialize)]
@@ -119,6 +121,16 @@ struct Located<'g> {
 }
 
 /// Finds `needle` in `haystack` ignoring differences in whitespace; code-point span.
+/// Where a gold sentence (visible text) lies in a document, in source code points: found in the
+/// visible text and mapped back (an HTML sentence may have tags inside), else in the source as is.
+fn locate_in(doc: &Document, sentence: &str) -> Option<(usize, usize)> {
+    if let Some((a, b)) = locate(&doc.clean.text, sentence) {
+        let span = doc.clean.to_source(a, b);
+        return Some((span.start, span.end));
+    }
+    locate(&doc.source, sentence)
+}
+
 pub fn locate(haystack: &str, needle: &str) -> Option<(usize, usize)> {
     let (norm, map) = squash(haystack);
     let (want, _) = squash(needle.trim());
@@ -156,14 +168,14 @@ fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
 }
 
 /// Scores predictions for the given documents (id → source text).
-pub fn score(sources: &BTreeMap<String, String>, gold: &[GoldClaim], predicted: &[PredictedClaim]) -> Result<Report> {
+pub fn score(sources: &BTreeMap<String, Document>, gold: &[GoldClaim], predicted: &[PredictedClaim]) -> Result<Report> {
     let mut located: Vec<Located> = Vec::new();
     for g in gold {
         if !TYPES.contains(&g.kind.as_str()) {
             bail!("gold claim of {} has unknown type {:?}", g.doc, g.kind);
         }
-        let Some(text) = sources.get(&g.doc) else { continue };
-        let (start, end) = locate(text, &g.sentence)
+        let Some(doc) = sources.get(&g.doc) else { continue };
+        let (start, end) = locate_in(doc, &g.sentence)
             .with_context(|| format!("gold sentence not found in document {}: {:?}", g.doc, g.sentence))?;
         located.push(Located { gold: g, start, end });
     }
@@ -300,8 +312,13 @@ pub fn table(r: &Report) -> String {
 mod tests {
     use super::*;
 
-    fn sources_of<'a>(docs: impl IntoIterator<Item = (&'a str, &'a str)>) -> BTreeMap<String, String> {
-        docs.into_iter().map(|(id, text)| (id.to_string(), text.to_string())).collect()
+    fn sources_of<'a>(docs: impl IntoIterator<Item = (&'a str, &'a str)>) -> BTreeMap<String, Document> {
+        docs.into_iter()
+            .map(|(id, text)| {
+                let doc = Document { id: id.into(), source: text.into(), clean: crate::ingest::identity_clean(text), ..Default::default() };
+                (id.to_string(), doc)
+            })
+            .collect()
     }
 
     fn gold(doc: &str, kind: &str, sentence: &str, actor: Option<&str>) -> GoldClaim {
@@ -352,6 +369,27 @@ mod tests {
         assert!((r.categories.precision - 0.5).abs() < 1e-9);
         assert_eq!(r.per_document["empty"].fp, 1);
         assert_eq!(r.confusion["none"]["proposal"], 1);
+    }
+
+    #[test]
+    fn gold_sentences_are_found_in_the_visible_text_of_html() {
+        let html = "<html><body><p>Iran <a href=\"/x\">condemned</a> the <em>new</em> sanctions.</p></body></html>";
+        let raw = crate::ingest::RawDocument {
+            id: "h".into(),
+            origin: "h.html".into(),
+            format: crate::document::Format::Html,
+            bytes: html.as_bytes().to_vec(),
+            title: None,
+            url: None,
+            published: None,
+        };
+        let doc = crate::ingest::ingest(raw).unwrap();
+        let sources = BTreeMap::from([("h".to_string(), doc)]);
+        let g = vec![gold("h", "stance", "Iran condemned the new sanctions.", Some("Iran"))];
+        let (start, end) = (html.find("Iran").unwrap(), html.find("sanctions.").unwrap() + "sanctions.".len());
+        let p = vec![pred("h", "stance", (start, end), "Iran")];
+        let r = score(&sources, &g, &p).unwrap();
+        assert_eq!((r.overall.tp, r.overall.fp, r.overall.fn_), (1, 0, 0));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use claimex::config::{PipelineConfig, Precision};
+use claimex::document::printable;
 use claimex::encode::Encoder;
 use claimex::eval::{self, GoldClaim, PredictedClaim};
 use claimex::ingest::{self, IngestConfig};
@@ -121,10 +122,18 @@ impl PipelineArgs {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("claimex: {e:#}");
+    let cli = Cli::parse();
+    // Panics are caught where they happen and reported as errors (a document's, or the run's):
+    // no backtrace reaches the user.
+    std::panic::set_hook(Box::new(|_| {}));
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
+            eprintln!("claimex: {}", printable(&format!("{e:#}")));
+            ExitCode::from(2)
+        }
+        Err(p) => {
+            eprintln!("claimex: internal error: {}", printable(&pipeline::panic_message(&*p)));
             ExitCode::from(2)
         }
     }
@@ -135,38 +144,38 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Run { pipeline: args, inputs } => {
             let config = args.config()?;
             let s = pipeline::run(&config, &inputs, args.quiet)?;
+            let out = printable(&s.out_dir.display().to_string()).into_owned();
             if s.interrupted {
                 eprintln!(
-                    "claimex: interrupted after {} documents; their results are saved in {}. Run the same command again to resume.",
-                    s.processed,
-                    s.out_dir.display()
+                    "claimex: interrupted after {} documents; {out} has {} documents, {} claims. Run the same command again to resume.",
+                    s.processed, s.documents, s.claims
                 );
                 return Ok(ExitCode::from(130));
             }
             eprintln!(
-                "claimex: {} documents processed, {} reused, {} failed in {:.1}s; {} has {} documents, {} claims",
-                s.processed,
-                s.reused,
-                s.failed,
-                s.seconds,
-                s.out_dir.display(),
-                s.documents,
-                s.claims
+                "claimex: {} documents processed, {} reused, {} failed in {:.1}s; {out} has {} documents, {} claims",
+                s.processed, s.reused, s.failed, s.seconds, s.documents, s.claims
             );
             Ok(if s.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Eval { pipeline: args, gold, predictions, json, min_f1, inputs } => {
             let mut config = args.config()?;
-            // Without --out, the run goes to a temporary folder removed after scoring.
+            // Without --out, the run goes to a new private folder (random name, 0700) removed
+            // after scoring.
             let scratch = (predictions.is_none() && args.out.is_none())
-                .then(|| std::env::temp_dir().join(format!("claimex-eval-{}", std::process::id())));
+                .then(|| tempfile::Builder::new().prefix("claimex-eval-").tempdir())
+                .transpose()
+                .context("cannot create a temporary folder for eval")?;
             if let Some(dir) = &scratch {
-                config.output.dir = dir.clone();
+                config.output.dir = dir.path().to_path_buf();
             }
             let claims_path = match predictions {
                 Some(p) => p,
                 None => {
-                    pipeline::run(&config, &inputs, true)?;
+                    if pipeline::run(&config, &inputs, true)?.interrupted {
+                        eprintln!("claimex: eval interrupted");
+                        return Ok(ExitCode::from(130));
+                    }
                     config.output.dir.join("claims.jsonl")
                 }
             };
@@ -174,13 +183,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let ingest_config = IngestConfig { max_bytes: config.input.max_document_bytes };
             for raw in ingest::read_inputs(&inputs, &ingest_config) {
                 let doc = raw.and_then(ingest::ingest).map_err(|e| anyhow::anyhow!("{e}"))?;
-                sources.insert(doc.id, doc.source);
+                sources.insert(doc.id.clone(), doc);
             }
             let gold: Vec<GoldClaim> = eval::read_jsonl(&gold)?;
             let predicted: Vec<PredictedClaim> = eval::read_jsonl(&claims_path)?;
-            if let Some(dir) = scratch {
-                let _ = std::fs::remove_dir_all(dir);
-            }
+            drop(scratch);
             let report = eval::score(&sources, &gold, &predicted)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);

@@ -32,6 +32,7 @@ impl ModelFiles {
         // rust-bert's from_file panics on bad input; parse ourselves for a readable error.
         let config: BertConfig = serde_json::from_str(&text)
             .with_context(|| format!("invalid model config {}", config_path.display()))?;
+        check_shape(&config).with_context(|| format!("invalid model config {}", config_path.display()))?;
         let raw: serde_json::Value = serde_json::from_str(&text)?;
         let layer_norm_eps = raw.get("layer_norm_eps").and_then(|v| v.as_f64()).unwrap_or(1e-12);
         let bytes = std::fs::read(&weights)
@@ -54,13 +55,38 @@ impl ModelFiles {
     pub fn load<M>(&self, device: Device, kind: Kind, build: impl FnOnce(nn::Path, &ModelFiles) -> Result<M>) -> Result<(nn::VarStore, M)> {
         let mut vs = nn::VarStore::new(device);
         let model = build(vs.root(), self)?;
-        vs.load(&self.weights)
-            .with_context(|| format!("cannot load model weights {}", self.weights.display()))?;
+        // libtorch's messages end in a C++ stack trace: the first line says what is wrong.
+        vs.load(&self.weights).map_err(|e| {
+            let message = e.to_string();
+            let first = message.lines().next().unwrap_or("").trim_end_matches(|c: char| c == ':' || c.is_whitespace()).to_string();
+            anyhow::anyhow!("cannot load model weights {}: {first} (do config.json and model.safetensors belong together?)", self.weights.display())
+        })?;
         // The file is fp16 to keep it small; loading keeps its dtype, which CPU kernels handle badly.
         vs.set_kind(kind);
         vs.freeze();
         Ok((vs, model))
     }
+}
+
+/// The sizes a BERT encoder needs to be built at all (zeros make tch panic).
+fn check_shape(c: &BertConfig) -> Result<()> {
+    for (name, v) in [
+        ("hidden_size", c.hidden_size),
+        ("num_hidden_layers", c.num_hidden_layers),
+        ("num_attention_heads", c.num_attention_heads),
+        ("intermediate_size", c.intermediate_size),
+        ("vocab_size", c.vocab_size),
+        ("max_position_embeddings", c.max_position_embeddings),
+        ("type_vocab_size", c.type_vocab_size),
+    ] {
+        if !(1..=1 << 20).contains(&v) {
+            bail!("{name} = {v}: expected 1 to {}", 1 << 20);
+        }
+    }
+    if c.hidden_size % c.num_attention_heads != 0 {
+        bail!("hidden_size {} is not a multiple of num_attention_heads {}", c.hidden_size, c.num_attention_heads);
+    }
+    Ok(())
 }
 
 /// Padded input tensors for a batch of windows.
@@ -98,6 +124,10 @@ pub fn for_each_batch(sentences: &[&Pieces], batch_size: usize, max_pieces: usiz
     all.sort_by_key(|w| w.ids.len());
     let _guard = tch::no_grad_guard();
     for chunk in all.chunks(batch_size) {
+        // Ctrl-C: the batch in flight finishes, no other starts; the caller sees the flag.
+        if crate::interrupt::requested() {
+            break;
+        }
         let refs: Vec<&Window> = chunk.iter().collect();
         f(chunk, &Batch::new(&refs, device));
     }

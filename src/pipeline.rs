@@ -11,7 +11,6 @@
 use std::io::IsTerminal;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread;
@@ -30,11 +29,13 @@ use crate::document::{DocError, Document};
 use crate::encode::{Encoder, Pieces};
 use crate::gazetteer::Gazetteer;
 use crate::ingest::{self, IngestConfig, RawDocument};
+use crate::document::printable;
 use crate::model::ModelFiles;
 use crate::ner::{piece_words, EntitySpan, NerModel};
+use crate::outdir::OutputDir;
 use crate::output;
-use crate::store::{self, IndexEntry, Store, Stored};
-use crate::{resolve, segment};
+use crate::store::{self, IndexEntry, Saved, Store, Stored};
+use crate::{interrupt, resolve, segment};
 
 /// A document in flight, with what the stages hand each other besides the document itself.
 pub struct Work {
@@ -50,9 +51,14 @@ pub struct Work {
     pub pieces: Vec<Pieces>,
     /// Entities the NER model found, per sentence, in sentence code points.
     pub mentions: Vec<Vec<EntitySpan>>,
+    /// Something the user should hear about this document (a saved result that was refused).
+    pub notice: Option<String>,
 }
 
 type Item = Result<Work, DocError>;
+
+/// The stage of the "error" of a document that Ctrl-C kept from being processed: not a failure.
+const INTERRUPTED: &str = "interrupted";
 
 /// Documents a channel between stages holds.
 const CHANNEL_BOUND: usize = 64;
@@ -93,6 +99,10 @@ struct ModelsInfo {
 impl Models {
     fn load(config: &PipelineConfig, vocab_size: usize) -> Result<Self> {
         let (device, kind) = (config.device(), config.kind());
+        if let tch::Device::Cuda(n) = device {
+            let found = if tch::Cuda::is_available() { tch::Cuda::device_count() as usize } else { 0 };
+            anyhow::ensure!(n < found, "runtime.device = {:?}: this machine has {found} CUDA devices visible to libtorch", config.runtime.device);
+        }
         let ner = NerModel::load(&config.models.ner, device, kind).context("cannot load the NER model")?;
         let claims = ClaimModel::load(&config.models.claims, device, kind).context("cannot load the claim model")?;
         for (name, files) in [("ner", &ner.files), ("claims", &claims.files)] {
@@ -133,11 +143,9 @@ pub struct Summary {
 
 pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<Summary> {
     let started = Instant::now();
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = interrupted.clone();
-    // Failing to install the handler (it was, by an earlier run in this process) only costs
-    // the clean stop.
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    interrupt::install();
+    // The output folder is locked and checked before anything slow happens.
+    let out = OutputDir::open(&config.output.dir)?;
     let threads = config.threads();
     // Failing to size the global pool only means it was sized before (tests): keep going.
     let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
@@ -156,7 +164,10 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
         let (config, clock, vocab_size) = (config.clone(), model_time.clone(), encoder.vocab_size());
         thread::spawn(move || {
             tch::set_num_threads(threads as i32);
-            let models = match Models::load(&config, vocab_size) {
+            // A model file libtorch cannot take may panic inside tch: that is a load error too.
+            let loaded = catch_unwind(AssertUnwindSafe(|| Models::load(&config, vocab_size)))
+                .unwrap_or_else(|p| Err(anyhow::anyhow!("cannot load the models: {}", panic_message(&p))));
+            let models = match loaded {
                 Ok(m) => m,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
@@ -166,6 +177,10 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
             let _ = ready_tx.send(Ok(models.info()));
             let (batch, window) = (config.runtime.batch_size, config.runtime.max_pieces);
             serve(prep_rx, inf_tx, MODEL_CHUNK, |items: Vec<Item>| {
+                // After Ctrl-C the documents still queued pass through unprocessed.
+                if interrupt::requested() {
+                    return items.into_iter().map(not_processed).collect();
+                }
                 let t = Instant::now();
                 let items = batch_or_fail(items, "ner", |works| tag_entities(&models.ner, works, batch, window));
                 ner_bar.inc(items.len() as u64);
@@ -178,6 +193,10 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
                     clock[1] += t2.elapsed();
                 }
                 release_free_memory();
+                // The models stop between batches on Ctrl-C, leaving this chunk unfinished.
+                if interrupt::requested() {
+                    return items.into_iter().map(not_processed).collect();
+                }
                 items
             })
         })
@@ -196,9 +215,18 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
     });
     let categories = models.categories;
     let fingerprint = fingerprint(config, &model_info);
-    let store = Arc::new(Store::open(&config.output.dir, &fingerprint)?);
+    let store = Arc::new(Store::open(out, &fingerprint)?);
+    let out_shown = printable(&config.output.dir.display().to_string()).into_owned();
     if let Some(n) = store.stale {
-        eprintln!("claimex: models or settings changed since the last run into {}: its {n} documents are not reused", config.output.dir.display());
+        eprintln!("claimex: models or settings changed since the last run into {out_shown}: its {n} documents are not reused");
+    }
+    for notice in &store.notices {
+        eprintln!("claimex: {}", printable(notice));
+    }
+    if config.output.dir.join("manifest.json").exists() {
+        if let Err(e) = output::verify(&config.output.dir) {
+            eprintln!("claimex: {}", printable(&format!("{e:#}")));
+        }
     }
 
     let (raw_tx, raw_rx) = sync_channel::<Result<RawDocument, DocError>>(CHANNEL_BOUND);
@@ -206,10 +234,9 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
 
     let ingest_config = IngestConfig { max_bytes: config.input.max_document_bytes };
     let inputs = inputs.to_vec();
-    let stop = interrupted.clone();
     let reader = thread::spawn(move || {
         for raw in ingest::read_inputs(&inputs, &ingest_config) {
-            if stop.load(Ordering::SeqCst) || raw_tx.send(raw).is_err() {
+            if interrupt::requested() || raw_tx.send(raw).is_err() {
                 break;
             }
         }
@@ -258,8 +285,12 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
     let mut inputs_seen = Vec::new();
     let mut errors = Vec::new();
     let mut write_busy = Duration::ZERO;
+    let mut skipped = 0usize;
     for item in asm_rx {
         let t = Instant::now();
+        if let Ok(Work { notice: Some(notice), .. }) = &item {
+            bars.println(&format!("claimex: {}", printable(notice)));
+        }
         let saved = item.and_then(|w| {
             if let Some(first) = seen.get(&w.doc.id) {
                 return Err(DocError::new(&w.doc.id, "write", format!("duplicate document id: {} has it too", first)));
@@ -270,7 +301,7 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
                     s
                 }
                 None => {
-                    let s = output::stored(&w.doc, w.sha256.clone(), w.bytes)
+                    let s = output::stored(&w.doc, w.sha256.clone(), w.bytes, store.fingerprint())
                         .and_then(|s| store.save(&w.key, &s).map(|_| s))
                         .map_err(|e| DocError::new(&w.doc.id, "write", format!("{e:#}")))?;
                     processed += 1;
@@ -283,9 +314,13 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
             run_entries.push(IndexEntry { id: stored.id, key: w.key });
             Ok(())
         });
-        if let Err(e) = saved {
-            bars.println(&format!("error: {e}"));
-            errors.push(e);
+        match saved {
+            Err(e) if e.stage == INTERRUPTED => skipped += 1,
+            Err(e) => {
+                bars.println(&format!("error: {e}"));
+                errors.push(e);
+            }
+            Ok(()) => {}
         }
         write_busy += t.elapsed();
         bar.inc(1);
@@ -301,13 +336,12 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
         ("write", write_busy),
     ];
     bars.finish();
-    let out_dir = config.output.dir.clone();
-    if interrupted.load(Ordering::SeqCst) {
-        let summary = Summary { processed, reused, failed: errors.len(), documents: 0, claims: 0, interrupted: true, seconds: started.elapsed().as_secs_f64(), out_dir };
-        return Ok(summary);
+    let interrupted = interrupt::requested();
+    // Every finished document is written out, after Ctrl-C too.
+    let set = output::prepare(&store, &store.merged(&run_entries), config.output.documents)?;
+    for dropped in &set.dropped {
+        eprintln!("claimex: {}", printable(dropped));
     }
-    let entries = store.merged(&run_entries);
-    let totals = output::write_outputs(&config.output.dir, &store, &entries, config.output.documents)?;
     let seconds = started.elapsed().as_secs_f64();
     let mut timings = serde_json::Map::new();
     timings.insert("load_seconds".into(), json!(round(load_seconds)));
@@ -321,15 +355,26 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
         "inputs": inputs_seen,
         "config": config,
         "models": model_info,
-        "run": {"processed": processed, "reused": reused, "failed": errors.len(), "word_pieces": pieces},
-        "counts": {"documents": totals.documents, "failed": errors.len(), "sentences": totals.sentences,
-                   "entities": totals.entities, "claims": totals.claims},
+        "run": {"processed": processed, "reused": reused, "failed": errors.len(), "word_pieces": pieces,
+                "interrupted": interrupted, "not_processed": skipped},
+        "counts": {"documents": set.totals.documents, "failed": errors.len(), "sentences": set.totals.sentences,
+                   "entities": set.totals.entities, "claims": set.totals.claims},
+        "outputs": set.files(),
         "timings": timings,
         "errors": errors,
     });
-    output::write_manifest(&config.output.dir, &manifest)?;
-    store.commit(&entries)?;
-    Ok(Summary { processed, reused, failed: errors.len(), documents: totals.documents, claims: totals.claims, interrupted: false, seconds, out_dir })
+    // The index first: a run killed after it regenerates these outputs from the store.
+    store.record(&set.entries)?;
+    let (documents, claims) = (set.totals.documents, set.totals.claims);
+    let entries = set.entries.clone();
+    set.commit(&store, &manifest)?;
+    store.prune(&entries);
+    Ok(Summary { processed, reused, failed: errors.len(), documents, claims, interrupted, seconds, out_dir: config.output.dir.clone() })
+}
+
+/// A document Ctrl-C kept from the models.
+fn not_processed(item: Item) -> Item {
+    item.and_then(|w| Err(DocError::new(w.doc.id, INTERRUPTED, "not processed: the run was interrupted")))
 }
 
 /// What decides a document's output besides its bytes: models, lexicons, output settings.
@@ -361,11 +406,15 @@ fn program_sha256() -> Option<String> {
 fn prepare(raw: RawDocument, encoder: &Encoder, store: &Store) -> Item {
     let sha256 = format!("{:x}", Sha256::digest(&raw.bytes));
     let bytes = raw.bytes.len();
-    let key = store::key(store.fingerprint(), &raw.id, &raw.bytes);
-    if let Some(stored) = store.load(&key) {
-        let doc = Document { id: raw.id, origin: raw.origin, ..Default::default() };
-        return Ok(Work { doc, key, stored: Some(stored), sha256, bytes, pieces: Vec::new(), mentions: Vec::new() });
-    }
+    let key = store::key(store.fingerprint(), &raw.id, &sha256);
+    let notice = match store.load(&key, &raw.id) {
+        Saved::Found(stored) => {
+            let doc = Document { id: raw.id, origin: raw.origin, ..Default::default() };
+            return Ok(Work { doc, key, stored: Some(stored), sha256, bytes, pieces: Vec::new(), mentions: Vec::new(), notice: None });
+        }
+        Saved::Invalid(why) => Some(format!("document {}: its saved result is refused ({why}); processing it again", raw.id)),
+        Saved::Missing => None,
+    };
     let origin = raw.origin.clone();
     let mut doc = ingest::ingest(raw).map_err(|e| DocError { origin: Some(origin), ..e })?;
     segment::segment(&mut doc);
@@ -375,15 +424,20 @@ fn prepare(raw: RawDocument, encoder: &Encoder, store: &Store) -> Item {
         .map(|s| encoder.encode(&s.text))
         .collect::<Result<Vec<_>>>()
         .map_err(|e| DocError::new(doc.id.clone(), "segment", e.to_string()))?;
-    Ok(Work { doc, key, stored: None, sha256, bytes, pieces, mentions: Vec::new() })
+    Ok(Work { doc, key, stored: None, sha256, bytes, pieces, mentions: Vec::new(), notice })
 }
 
 /// Runs one document's step, turning a panic into that document's error.
 fn guarded<T>(doc: &str, stage: &'static str, f: impl FnOnce() -> T) -> Result<T, DocError> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
-        let what = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
-        DocError::new(doc, stage, format!("internal error: {}", what.unwrap_or_else(|| "panic".into())))
-    })
+    catch_unwind(AssertUnwindSafe(f)).map_err(|p| DocError::new(doc, stage, format!("internal error: {}", panic_message(&p))))
+}
+
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "panic".into())
 }
 
 /// Runs a model over the documents of a chunk together; if it fails, each of them fails with
