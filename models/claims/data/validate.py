@@ -24,6 +24,15 @@ line), one JSON object per line:
     be a substring of any normalised article, and no article sentence may
     equal it
 
+It also checks the article corpus (corpus/, see corpus/README.md):
+  - every label line against its article (corpus/tools/locate.py --check: fields, modality,
+    sentence and spans found, HTML through its visible text), sources present and none
+    excluded by shared/data/check_source.py;
+  - every article has a split in corpus/splits.json, and no source address is used twice;
+  - no gold sentence of a dev or test article occurs in a train article, and no gold sentence
+    of a train article occurs in a held-out fixture article;
+  - the training sentence files above do not contain a sentence of a dev or test article.
+
 Prints per-file counts per type, polarity and category. Exit status 1 when
 any error was found (warnings do not fail).
 
@@ -50,6 +59,7 @@ REQUIRED = {"id": str, "text": str, "types": list, "polarity": (str, type(None))
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
+CORPUS = os.path.join(ROOT, "corpus")
 DEFAULT_ARTICLES = [os.path.join(ROOT, "samples", "articles"),
                     os.path.join(ROOT, "tests", "fixtures", "reuters", "articles"),
                     os.path.join(ROOT, "tests", "fixtures", "written", "articles")]
@@ -66,6 +76,68 @@ def load_articles(folder):
     for p in sorted(glob.glob(os.path.join(folder, "*.txt"))):
         with open(p, encoding="utf-8") as f:
             arts[p] = norm(f.read())
+    return arts
+
+
+def load_locate():
+    """corpus/tools/locate.py as a module: one reading of labels and articles for both tools."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("locate", os.path.join(CORPUS, "tools", "locate.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def corpus_articles():
+    """{id: (split, normalised visible text, [normalised gold sentences])} of the corpus."""
+    locate = load_locate()
+    splits_path = os.path.join(CORPUS, "splits.json")
+    splits = json.load(open(splits_path, encoding="utf-8")) if os.path.exists(splits_path) else {}
+    out = {}
+    for doc, path in locate.article_paths(CORPUS).items():
+        label_path = os.path.join(CORPUS, "labels", doc + ".jsonl")
+        gold = []
+        if os.path.exists(label_path):
+            gold = [norm(json.loads(l)["sentence"]) for l in open(label_path, encoding="utf-8") if l.strip()]
+        out[doc] = (splits.get(doc), norm(locate.Article(path).text), gold)
+    return out
+
+
+def check_corpus(errors, warnings):
+    """The corpus's own checks (see the module docstring). Returns its articles."""
+    locate = load_locate()
+    saved = sys.argv
+    sys.argv = ["locate.py", "--check"]
+    try:
+        if locate.main() != 0:
+            errors.append("corpus: labels or sources fail corpus/tools/locate.py --check (its errors above)")
+    finally:
+        sys.argv = saved
+    arts = corpus_articles()
+    for doc, (split, _, _) in sorted(arts.items()):
+        if split not in ("train", "dev", "test"):
+            errors.append("corpus: article %s has no split in corpus/splits.json (run corpus/tools/split.py)" % doc)
+    urls = {}
+    for p in sorted(glob.glob(os.path.join(CORPUS, "sources", "*.jsonl"))):
+        for line in open(p, encoding="utf-8"):
+            if line.strip():
+                r = json.loads(line)
+                u = re.sub(r"^[a-z]+://(www\.)?", "", r["url"].strip().lower()).rstrip("/")
+                if u in urls:
+                    errors.append("corpus: %s and %s come from the same source %s" % (urls[u], r["id"], r["url"]))
+                urls[u] = r["id"]
+    train_texts = [t for s, t, _ in arts.values() if s == "train"]
+    fixtures = {}
+    for folder in DEFAULT_ARTICLES:
+        fixtures.update(load_articles(folder))
+    for doc, (split, _, gold) in sorted(arts.items()):
+        for g in gold:
+            if len(g.split()) < 6:
+                continue  # short headlines and quotes recur by chance
+            if split in ("dev", "test") and any(g in t for t in train_texts):
+                errors.append("corpus: a gold sentence of %s article %s occurs in a train article: %r" % (split, doc, g[:80]))
+            if split == "train" and any(g in t for t in fixtures.values()):
+                errors.append("corpus: a gold sentence of train article %s occurs in a fixture article: %r" % (doc, g[:80]))
     return arts
 
 
@@ -127,7 +199,9 @@ def main():
     if not files:
         print("no *.jsonl files found")
         return 1
-    arts = {}
+    errors, warnings = [], []
+    corpus = check_corpus(errors, warnings)
+    arts = {"corpus/" + doc: text for doc, (split, text, _) in corpus.items() if split in ("dev", "test")}
     for folder in args.articles:
         found = load_articles(folder)
         if not found:
@@ -139,7 +213,6 @@ def main():
             if s:
                 art_sents.add(s)
 
-    errors, warnings = [], []
     ids, texts = {}, {}
     total = 0
     for path in files:
