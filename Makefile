@@ -17,16 +17,21 @@ run: build
 	$(BIN) run --out outputs samples/articles
 
 test: build test-tools
+	@mkdir -p target
+	@python3 models/claims/data/validate.py > target/validate.log || { cat target/validate.log; exit 1; }
+	@echo "corpus and training data: $$(tail -n 1 target/validate.log)"
 	cargo test --release
 	$(BIN) eval --quiet --gold tests/fixtures/seeds.gold.jsonl --min-f1 $(MIN_F1) samples/articles
 
 # Claim scores on every labeled fixture: the seeds (ours and an independent labeling), the
-# held-out Reuters articles and the written articles (README, "Quality").
+# held-out Reuters articles, the written articles and the corpus test split (README, "Quality").
 eval: build
 	$(BIN) eval --gold tests/fixtures/seeds.gold.jsonl samples/articles
 	$(BIN) eval --gold tests/fixtures/seeds.second.gold.jsonl samples/articles
 	$(BIN) eval --gold tests/fixtures/reuters/gold.jsonl tests/fixtures/reuters/articles
 	$(BIN) eval --gold tests/fixtures/written/gold.jsonl tests/fixtures/written/articles
+	python3 corpus/tools/split.py --gold test > target/corpus-test.gold.jsonl
+	$(BIN) eval --gold target/corpus-test.gold.jsonl $$(python3 corpus/tools/split.py --list test)
 
 build: setup
 	cargo build --release
