@@ -13,7 +13,9 @@ use claimex::document::printable;
 use claimex::encode::Encoder;
 use claimex::eval::{self, GoldClaim, PredictedClaim};
 use claimex::ingest::{self, IngestConfig};
+use claimex::interrupt;
 use claimex::ner::NerModel;
+use claimex::pipeline::Emit;
 use claimex::{eval_ner, pipeline};
 
 #[derive(Parser)]
@@ -25,11 +27,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Extract claims from articles (files or folders of .txt, .html, .jsonl).
+    /// Extract claims from articles (files or folders of .txt, .html, .jsonl), or with "-" from
+    /// JSONL on standard input to standard output.
     Run {
         #[command(flatten)]
         pipeline: PipelineArgs,
-        /// Files or folders to read.
+        /// With "-": what to write for each document.
+        #[arg(long, value_enum, default_value = "claims")]
+        emit: Emit,
+        /// With "-": exit 1 when a document failed (default: report it on stderr, exit 0).
+        #[arg(long)]
+        strict: bool,
+        /// Files or folders to read, or "-" for JSONL documents on standard input.
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
     },
@@ -141,7 +150,24 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Run { pipeline: args, inputs } => {
+        Command::Run { pipeline: args, inputs, emit, strict } if inputs.len() == 1 && inputs[0] == Path::new("-") => {
+            anyhow::ensure!(args.out.is_none(), "--out has no use with \"-\": the output goes to standard output");
+            let mut config = args.config()?;
+            // One thread by default: stream workers run side by side, one per core.
+            if args.threads.is_none() {
+                config.runtime.threads = match std::env::var("CLAIMEX_THREADS") {
+                    Ok(n) => n.trim().parse().with_context(|| format!("CLAIMEX_THREADS = {n:?}: expected a number"))?,
+                    Err(_) => 1,
+                };
+                config.validate().context("invalid CLAIMEX_THREADS")?;
+            }
+            let s = pipeline::stream(&config, std::io::stdin(), &mut std::io::stdout().lock(), emit)?;
+            if interrupt::requested() {
+                return Ok(ExitCode::from(130));
+            }
+            Ok(if strict && s.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Run { pipeline: args, inputs, .. } => {
             let config = args.config()?;
             let s = pipeline::run(&config, &inputs, args.quiet)?;
             let out = printable(&s.out_dir.display().to_string()).into_owned();

@@ -8,7 +8,7 @@
 //! the output folder has already seen (same bytes, models and settings) is taken from its store
 //! and skips the work; the output files are regenerated from the store when the run ends.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -25,11 +25,10 @@ use sha2::{Digest, Sha256};
 use crate::assemble::{Assembler, Lexicon};
 use crate::classify::ClaimModel;
 use crate::config::PipelineConfig;
-use crate::document::{DocError, Document};
+use crate::document::{printable, DocError, Document};
 use crate::encode::{Encoder, Pieces};
 use crate::gazetteer::Gazetteer;
 use crate::ingest::{self, IngestConfig, RawDocument};
-use crate::document::printable;
 use crate::model::ModelFiles;
 use crate::ner::{piece_words, EntitySpan, NerModel};
 use crate::outdir::OutputDir;
@@ -40,8 +39,8 @@ use crate::{interrupt, resolve, segment};
 /// A document in flight, with what the stages hand each other besides the document itself.
 pub struct Work {
     pub doc: Document,
-    /// The document's key in the store.
-    pub key: String,
+    /// The document's key in the store, when the run has one.
+    pub key: Option<String>,
     /// Its output from an earlier run, when the store has it: nothing is left to do.
     pub stored: Option<Stored>,
     /// sha256 of the input bytes.
@@ -146,76 +145,10 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
     interrupt::install();
     // The output folder is locked and checked before anything slow happens.
     let out = OutputDir::open(&config.output.dir)?;
-    let threads = config.threads();
-    // Failing to size the global pool only means it was sized before (tests): keep going.
-    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
-    let Resources { encoder, gazetteer, lexicon } = Resources::load(config)?;
-
-    // The model stage's thread starts first: it loads the models and says how that went
-    // before any document is read.
-    let (prep_tx, prep_rx) = sync_channel::<Item>(CHANNEL_BOUND);
-    let (inf_tx, inf_rx) = sync_channel::<Item>(CHANNEL_BOUND);
-    let (ready_tx, ready_rx) = sync_channel::<Result<ModelsInfo>>(1);
-    let model_time = Arc::new(std::sync::Mutex::new([Duration::ZERO; 2]));
-    let mut bars = Bars::new(quiet);
-    let (prepare_bar, ner_bar, classify_bar) = (bars.add("prepare"), bars.add("ner"), bars.add("classify"));
-    let (assemble_bar, write_bar) = (bars.add("assemble"), bars.add("write"));
-    let infer = {
-        let (config, clock, vocab_size) = (config.clone(), model_time.clone(), encoder.vocab_size());
-        thread::spawn(move || {
-            tch::set_num_threads(threads as i32);
-            // A model file libtorch cannot take may panic inside tch: that is a load error too.
-            let loaded = catch_unwind(AssertUnwindSafe(|| Models::load(&config, vocab_size)))
-                .unwrap_or_else(|p| Err(anyhow::anyhow!("cannot load the models: {}", panic_message(&p))));
-            let models = match loaded {
-                Ok(m) => m,
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e));
-                    return Duration::ZERO;
-                }
-            };
-            let _ = ready_tx.send(Ok(models.info()));
-            let (batch, window) = (config.runtime.batch_size, config.runtime.max_pieces);
-            serve(prep_rx, inf_tx, MODEL_CHUNK, |items: Vec<Item>| {
-                // After Ctrl-C the documents still queued pass through unprocessed.
-                if interrupt::requested() {
-                    return items.into_iter().map(not_processed).collect();
-                }
-                let t = Instant::now();
-                let items = batch_or_fail(items, "ner", |works| tag_entities(&models.ner, works, batch, window));
-                ner_bar.inc(items.len() as u64);
-                let t2 = Instant::now();
-                let items = batch_or_fail(items, "classify", |works| score_sentences(&models.claims, works, batch, window));
-                classify_bar.inc(items.len() as u64);
-                {
-                    let mut clock = clock.lock().expect("model clock");
-                    clock[0] += t2 - t;
-                    clock[1] += t2.elapsed();
-                }
-                release_free_memory();
-                // The models stop between batches on Ctrl-C, leaving this chunk unfinished.
-                if interrupt::requested() {
-                    return items.into_iter().map(not_processed).collect();
-                }
-                items
-            })
-        })
-    };
-    let models = match ready_rx.recv() {
-        Ok(Ok(info)) => info,
-        Ok(Err(e)) => return Err(e),
-        Err(_) => return Err(anyhow::anyhow!("the model thread stopped while loading the models")),
-    };
+    let engine = Engine::start(config, quiet)?;
     let load_seconds = started.elapsed().as_secs_f64();
-    let model_info = json!({
-        "tokenizer": {"path": config.models.tokenizer, "sha256": sha256_file(&config.models.tokenizer)?},
-        "ner": {"path": models.ner.dir, "sha256": models.ner.sha256, "labels": models.ner_labels, "provisional": false},
-        "claims": {"path": models.claims.dir, "sha256": models.claims.sha256, "categories": models.categories, "provisional": false},
-        "gazetteer": {"path": config.models.gazetteer, "version": gazetteer.version, "sha256": sha256_file(&config.models.gazetteer)?},
-    });
-    let categories = models.categories;
-    let fingerprint = fingerprint(config, &model_info);
-    let store = Arc::new(Store::open(out, &fingerprint)?);
+    let model_info = engine.model_info(config)?;
+    let store = Arc::new(Store::open(out, &fingerprint(config, &model_info))?);
     let out_shown = printable(&config.output.dir.display().to_string()).into_owned();
     if let Some(n) = store.stale {
         eprintln!("claimex: models or settings changed since the last run into {out_shown}: its {n} documents are not reused");
@@ -228,57 +161,10 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
             eprintln!("claimex: {}", printable(&format!("{e:#}")));
         }
     }
-
-    let (raw_tx, raw_rx) = sync_channel::<Result<RawDocument, DocError>>(CHANNEL_BOUND);
-    let (asm_tx, asm_rx) = sync_channel::<Item>(CHANNEL_BOUND);
-
     let ingest_config = IngestConfig { max_bytes: config.input.max_document_bytes };
-    let inputs = inputs.to_vec();
-    let reader = thread::spawn(move || {
-        for raw in ingest::read_inputs(&inputs, &ingest_config) {
-            if interrupt::requested() || raw_tx.send(raw).is_err() {
-                break;
-            }
-        }
-    });
-
-    let chunk = (threads * 4).max(8);
-    let bar = prepare_bar;
-    let cache = store.clone();
-    let prepare = stage(raw_rx, prep_tx, chunk, move |raws: Vec<Result<RawDocument, DocError>>| {
-        let out: Vec<Item> = raws
-            .into_par_iter()
-            .map(|raw| raw.and_then(|r| guarded(&r.id.clone(), "ingest", || prepare(r, &encoder, &cache))?))
-            .collect();
-        bar.inc(out.len() as u64);
-        out
-    });
-
-    let bar = assemble_bar;
-    let thresholds = config.thresholds.clone();
-    let assemble_stage = stage(inf_rx, asm_tx, chunk, move |items: Vec<Item>| {
-        let assembler = Assembler { lexicon: &lexicon, gazetteer: &gazetteer, thresholds: &thresholds, categories: &categories };
-        let out: Vec<Item> = items
-            .into_par_iter()
-            .map(|item| {
-                let mut w = item?;
-                if w.stored.is_some() {
-                    return Ok(w);
-                }
-                let id = w.doc.id.clone();
-                guarded(&id, "assemble", || {
-                    let speakers = resolve::resolve(&mut w.doc, &w.mentions, assembler.gazetteer, thresholds.entity);
-                    assembler.assemble(&mut w.doc, &speakers);
-                })?;
-                Ok(w)
-            })
-            .collect();
-        bar.inc(out.len() as u64);
-        out
-    });
+    let flow = engine.feed(config, ingest::read_inputs(inputs, &ingest_config), Some(store.clone()));
 
     // Save each document's output as it arrives, in input order.
-    let bar = write_bar;
     let mut run_entries: Vec<IndexEntry> = Vec::new();
     let mut seen = std::collections::HashMap::<String, String>::new();
     let (mut processed, mut reused, mut pieces) = (0usize, 0usize, 0usize);
@@ -286,15 +172,16 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
     let mut errors = Vec::new();
     let mut write_busy = Duration::ZERO;
     let mut skipped = 0usize;
-    for item in asm_rx {
+    for item in flow.items.iter() {
         let t = Instant::now();
         if let Ok(Work { notice: Some(notice), .. }) = &item {
-            bars.println(&format!("claimex: {}", printable(notice)));
+            flow.bars.println(&format!("claimex: {}", printable(notice)));
         }
         let saved = item.and_then(|w| {
             if let Some(first) = seen.get(&w.doc.id) {
                 return Err(DocError::new(&w.doc.id, "write", format!("duplicate document id: {} has it too", first)));
             }
+            let key = w.key.clone().expect("a run with a store keys every document");
             let stored = match w.stored {
                 Some(s) => {
                     reused += 1;
@@ -302,7 +189,7 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
                 }
                 None => {
                     let s = output::stored(&w.doc, w.sha256.clone(), w.bytes, store.fingerprint())
-                        .and_then(|s| store.save(&w.key, &s).map(|_| s))
+                        .and_then(|s| store.save(&key, &s).map(|_| s))
                         .map_err(|e| DocError::new(&w.doc.id, "write", format!("{e:#}")))?;
                     processed += 1;
                     pieces += w.pieces.iter().map(|p| p.ids.len()).sum::<usize>();
@@ -311,31 +198,21 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
             };
             seen.insert(stored.id.clone(), stored.origin.clone());
             inputs_seen.push(json!({"doc": stored.id, "origin": stored.origin, "sha256": stored.sha256, "bytes": stored.bytes}));
-            run_entries.push(IndexEntry { id: stored.id, key: w.key });
+            run_entries.push(IndexEntry { id: stored.id, key });
             Ok(())
         });
         match saved {
             Err(e) if e.stage == INTERRUPTED => skipped += 1,
             Err(e) => {
-                bars.println(&format!("error: {e}"));
+                flow.bars.println(&format!("error: {e}"));
                 errors.push(e);
             }
             Ok(()) => {}
         }
         write_busy += t.elapsed();
-        bar.inc(1);
+        flow.write_bar.inc(1);
     }
-    reader.join().expect("reader thread");
-    infer.join().expect("model stage");
-    let model = *model_time.lock().expect("model clock");
-    let busy = [
-        ("prepare", prepare.join().expect("prepare stage")),
-        ("ner", model[0]),
-        ("classify", model[1]),
-        ("assemble", assemble_stage.join().expect("assemble stage")),
-        ("write", write_busy),
-    ];
-    bars.finish();
+    let busy = flow.finish(write_busy);
     let interrupted = interrupt::requested();
     // Every finished document is written out, after Ctrl-C too.
     let set = output::prepare(&store, &store.merged(&run_entries), config.output.documents)?;
@@ -372,6 +249,258 @@ pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<S
     Ok(Summary { processed, reused, failed: errors.len(), documents, claims, interrupted, seconds, out_dir: config.output.dir.clone() })
 }
 
+/// What `claimex run -` writes to standard output for each document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Emit {
+    /// Claims lines, as claims.jsonl has them.
+    Claims,
+    /// Documents lines, as documents.jsonl has them.
+    Documents,
+    /// Both, each line tagged: {"claim": …} or {"document": …}.
+    Both,
+}
+
+/// What a streaming run did.
+#[derive(Debug, Default)]
+pub struct StreamSummary {
+    pub documents: usize,
+    pub claims: usize,
+    pub failed: usize,
+}
+
+/// The Unix-filter mode: JSONL documents in, output lines out as each document finishes, in input
+/// order, with bounded memory; no output folder and no store (the caller owns retries). A failed
+/// document is one `{"error": …}` line on stderr and the stream goes on. Empty input loads no model.
+pub fn stream(config: &PipelineConfig, input: impl std::io::Read + Send + 'static, out: &mut impl Write, emit: Emit) -> Result<StreamSummary> {
+    interrupt::install();
+    let ingest_config = IngestConfig { max_bytes: config.input.max_document_bytes };
+    let mut raws = ingest::read_stream(input, &ingest_config).peekable();
+    let mut summary = StreamSummary::default();
+    if raws.peek().is_none() {
+        return Ok(summary);
+    }
+    let flow = Engine::start(config, true)?.feed(config, raws, None);
+    let mut wrote = Ok(());
+    for item in flow.items.iter() {
+        match item {
+            Ok(w) => {
+                summary.documents += 1;
+                summary.claims += w.doc.claims.len();
+                wrote = emit_document(&w.doc, emit, out);
+            }
+            Err(e) if e.stage == INTERRUPTED => {}
+            Err(e) => {
+                summary.failed += 1;
+                eprintln!("{}", json!({"error": e}));
+            }
+        }
+        if wrote.is_err() {
+            // The reader went away (a closed pipe): stop reading and let the stages drain.
+            break;
+        }
+    }
+    flow.finish(Duration::ZERO);
+    wrote.context("cannot write to standard output")?;
+    Ok(summary)
+}
+
+/// One document's lines, byte for byte what a folder run writes for it.
+fn emit_document(doc: &Document, emit: Emit, out: &mut impl Write) -> std::io::Result<()> {
+    let mut lines = String::new();
+    if emit != Emit::Documents {
+        for c in &doc.claims {
+            let claim = serde_json::to_value(c).map_err(std::io::Error::other)?;
+            lines += &if emit == Emit::Both { json!({ "claim": claim }).to_string() } else { claim.to_string() };
+            lines.push('\n');
+        }
+    }
+    if emit != Emit::Claims {
+        let record = output::document_record(doc);
+        lines += &if emit == Emit::Both { json!({ "document": record }).to_string() } else { record.to_string() };
+        lines.push('\n');
+    }
+    out.write_all(lines.as_bytes())?;
+    out.flush()
+}
+
+/// The stages of a run, started: the models loaded on their own thread, which waits for word
+/// pieces; the CPU stages start when [`Engine::feed`] gives them documents.
+struct Engine {
+    threads: usize,
+    resources: Resources,
+    models: ModelsInfo,
+    to_models: SyncSender<Item>,
+    from_models: Receiver<Item>,
+    infer: thread::JoinHandle<Duration>,
+    model_time: Arc<std::sync::Mutex<[Duration; 2]>>,
+    bars: Bars,
+    prepare_bar: ProgressBar,
+    assemble_bar: ProgressBar,
+    write_bar: ProgressBar,
+}
+
+impl Engine {
+    /// Loads the resources and the models, and says how that went before any document is read.
+    fn start(config: &PipelineConfig, quiet: bool) -> Result<Engine> {
+        let threads = config.threads();
+        // Failing to size the global pool only means it was sized before (tests): keep going.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+        let resources = Resources::load(config)?;
+        let (to_models, prep_rx) = sync_channel::<Item>(CHANNEL_BOUND);
+        let (inf_tx, from_models) = sync_channel::<Item>(CHANNEL_BOUND);
+        let (ready_tx, ready_rx) = sync_channel::<Result<ModelsInfo>>(1);
+        let model_time = Arc::new(std::sync::Mutex::new([Duration::ZERO; 2]));
+        let mut bars = Bars::new(quiet);
+        let (prepare_bar, ner_bar, classify_bar) = (bars.add("prepare"), bars.add("ner"), bars.add("classify"));
+        let (assemble_bar, write_bar) = (bars.add("assemble"), bars.add("write"));
+        let infer = {
+            let (config, clock, vocab_size) = (config.clone(), model_time.clone(), resources.encoder.vocab_size());
+            thread::spawn(move || {
+                tch::set_num_threads(threads as i32);
+                // A model file libtorch cannot take may panic inside tch: that is a load error too.
+                let loaded = catch_unwind(AssertUnwindSafe(|| Models::load(&config, vocab_size)))
+                    .unwrap_or_else(|p| Err(anyhow::anyhow!("cannot load the models: {}", panic_message(&p))));
+                let models = match loaded {
+                    Ok(m) => m,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return Duration::ZERO;
+                    }
+                };
+                let _ = ready_tx.send(Ok(models.info()));
+                let (batch, window) = (config.runtime.batch_size, config.runtime.max_pieces);
+                serve(prep_rx, inf_tx, MODEL_CHUNK, |items: Vec<Item>| {
+                    // After Ctrl-C the documents still queued pass through unprocessed.
+                    if interrupt::requested() {
+                        return items.into_iter().map(not_processed).collect();
+                    }
+                    let t = Instant::now();
+                    let items = batch_or_fail(items, "ner", |works| tag_entities(&models.ner, works, batch, window));
+                    ner_bar.inc(items.len() as u64);
+                    let t2 = Instant::now();
+                    let items = batch_or_fail(items, "classify", |works| score_sentences(&models.claims, works, batch, window));
+                    classify_bar.inc(items.len() as u64);
+                    {
+                        let mut clock = clock.lock().expect("model clock");
+                        clock[0] += t2 - t;
+                        clock[1] += t2.elapsed();
+                    }
+                    release_free_memory();
+                    // The models stop between batches on Ctrl-C, leaving this chunk unfinished.
+                    if interrupt::requested() {
+                        return items.into_iter().map(not_processed).collect();
+                    }
+                    items
+                })
+            })
+        };
+        let models = match ready_rx.recv() {
+            Ok(Ok(info)) => info,
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(anyhow::anyhow!("the model thread stopped while loading the models")),
+        };
+        Ok(Engine { threads, resources, models, to_models, from_models, infer, model_time, bars, prepare_bar, assemble_bar, write_bar })
+    }
+
+    /// What the manifest records of the models and data files (their sha256s key the store).
+    fn model_info(&self, config: &PipelineConfig) -> Result<serde_json::Value> {
+        let m = &self.models;
+        Ok(json!({
+            "tokenizer": {"path": config.models.tokenizer, "sha256": sha256_file(&config.models.tokenizer)?},
+            "ner": {"path": m.ner.dir, "sha256": m.ner.sha256, "labels": m.ner_labels, "provisional": false},
+            "claims": {"path": m.claims.dir, "sha256": m.claims.sha256, "categories": m.categories, "provisional": false},
+            "gazetteer": {"path": config.models.gazetteer, "version": self.resources.gazetteer.version, "sha256": sha256_file(&config.models.gazetteer)?},
+        }))
+    }
+
+    /// Reads `raws` on a thread of its own and runs them through the stages; the finished
+    /// documents come out of [`Flow::items`] in input order. With a store, documents it has
+    /// already seen skip the work.
+    fn feed(
+        self,
+        config: &PipelineConfig,
+        raws: impl Iterator<Item = Result<RawDocument, DocError>> + Send + 'static,
+        store: Option<Arc<Store>>,
+    ) -> Flow {
+        let Engine { threads, resources, models, to_models, from_models, infer, model_time, bars, prepare_bar, assemble_bar, write_bar } = self;
+        let Resources { encoder, gazetteer, lexicon } = resources;
+        let (raw_tx, raw_rx) = sync_channel::<Result<RawDocument, DocError>>(CHANNEL_BOUND);
+        let (asm_tx, asm_rx) = sync_channel::<Item>(CHANNEL_BOUND);
+        let reader = thread::spawn(move || {
+            for raw in raws {
+                if interrupt::requested() || raw_tx.send(raw).is_err() {
+                    break;
+                }
+            }
+        });
+        let chunk = (threads * 4).max(8);
+        let prepare_stage = stage(raw_rx, to_models, chunk, move |raws: Vec<Result<RawDocument, DocError>>| {
+            let out: Vec<Item> = raws
+                .into_par_iter()
+                .map(|raw| raw.and_then(|r| guarded(&r.id.clone(), "ingest", || prepare(r, &encoder, store.as_deref()))?))
+                .collect();
+            prepare_bar.inc(out.len() as u64);
+            out
+        });
+        let thresholds = config.thresholds.clone();
+        let categories = models.categories;
+        let assemble_stage = stage(from_models, asm_tx, chunk, move |items: Vec<Item>| {
+            let assembler = Assembler { lexicon: &lexicon, gazetteer: &gazetteer, thresholds: &thresholds, categories: &categories };
+            let out: Vec<Item> = items
+                .into_par_iter()
+                .map(|item| {
+                    let mut w = item?;
+                    if w.stored.is_some() {
+                        return Ok(w);
+                    }
+                    let id = w.doc.id.clone();
+                    guarded(&id, "assemble", || {
+                        let speakers = resolve::resolve(&mut w.doc, &w.mentions, assembler.gazetteer, thresholds.entity);
+                        assembler.assemble(&mut w.doc, &speakers);
+                    })?;
+                    Ok(w)
+                })
+                .collect();
+            assemble_bar.inc(out.len() as u64);
+            out
+        });
+        Flow { items: asm_rx, bars, write_bar, reader, infer, prepare_stage, assemble_stage, model_time }
+    }
+}
+
+/// A run's documents on their way: take them from `items`, then [`Flow::finish`].
+struct Flow {
+    items: Receiver<Item>,
+    bars: Bars,
+    write_bar: ProgressBar,
+    reader: thread::JoinHandle<()>,
+    infer: thread::JoinHandle<Duration>,
+    prepare_stage: thread::JoinHandle<Duration>,
+    assemble_stage: thread::JoinHandle<Duration>,
+    model_time: Arc<std::sync::Mutex<[Duration; 2]>>,
+}
+
+impl Flow {
+    /// Waits for every stage and returns the time each was busy (`write` is the caller's).
+    fn finish(self, write: Duration) -> [(&'static str, Duration); 5] {
+        let Flow { items, bars, reader, infer, prepare_stage, assemble_stage, model_time, .. } = self;
+        // Whatever the caller left unread is dropped, so the stages drain and stop.
+        drop(items);
+        reader.join().expect("reader thread");
+        infer.join().expect("model stage");
+        let model = *model_time.lock().expect("model clock");
+        let busy = [
+            ("prepare", prepare_stage.join().expect("prepare stage")),
+            ("ner", model[0]),
+            ("classify", model[1]),
+            ("assemble", assemble_stage.join().expect("assemble stage")),
+            ("write", write),
+        ];
+        bars.finish();
+        busy
+    }
+}
+
 /// A document Ctrl-C kept from the models.
 fn not_processed(item: Item) -> Item {
     item.and_then(|w| Err(DocError::new(w.doc.id, INTERRUPTED, "not processed: the run was interrupted")))
@@ -403,11 +532,15 @@ fn program_sha256() -> Option<String> {
 }
 
 /// ingest → segment → word pieces for one document.
-fn prepare(raw: RawDocument, encoder: &Encoder, store: &Store) -> Item {
+fn prepare(raw: RawDocument, encoder: &Encoder, store: Option<&Store>) -> Item {
     let sha256 = format!("{:x}", Sha256::digest(&raw.bytes));
     let bytes = raw.bytes.len();
-    let key = store::key(store.fingerprint(), &raw.id, &sha256);
-    let notice = match store.load(&key, &raw.id) {
+    let key = store.map(|s| store::key(s.fingerprint(), &raw.id, &sha256));
+    let saved = match (store, &key) {
+        (Some(store), Some(key)) => store.load(key, &raw.id),
+        _ => Saved::Missing,
+    };
+    let notice = match saved {
         Saved::Found(stored) => {
             let doc = Document { id: raw.id, origin: raw.origin, ..Default::default() };
             return Ok(Work { doc, key, stored: Some(stored), sha256, bytes, pieces: Vec::new(), mentions: Vec::new(), notice: None });

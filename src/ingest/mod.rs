@@ -23,7 +23,7 @@ pub mod read;
 
 use crate::document::{Block, CleanText, DocError, Document, Format, Run, Span};
 
-pub use read::read_inputs;
+pub use read::{read_inputs, read_stream};
 
 /// Limits for reading inputs.
 #[derive(Clone, Debug)]

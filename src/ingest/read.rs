@@ -33,6 +33,22 @@ pub fn read_inputs(
     }
 }
 
+/// The documents of a JSONL stream (standard input in `claimex run -`), read as they come: one
+/// record at a time, so memory stays bounded however long the stream. Records are named
+/// `<stdin>:LINE` in errors.
+pub fn read_stream(
+    input: impl Read + Send + 'static,
+    cfg: &IngestConfig,
+) -> impl Iterator<Item = Result<RawDocument, DocError>> {
+    let path = PathBuf::from("<stdin>");
+    let (jsonl, failed) = match jsonl_reader(input) {
+        Ok(reader) => (Some(Jsonl { path, reader, line: 0 }), None),
+        Err(e) => (None, Some(Err(err("<stdin>", format!("cannot read: {e}"))))),
+    };
+    let inputs = Inputs { stack: Vec::new(), cfg: cfg.clone(), visited: HashSet::new(), jsonl };
+    failed.into_iter().chain(inputs)
+}
+
 struct Jsonl {
     path: PathBuf,
     /// UTF-8 bytes of the file (UTF-16 files are transcoded on the fly).
@@ -288,7 +304,7 @@ fn next_record(j: &mut Jsonl, max: u64) -> Option<Result<RawDocument, (DocError,
 }
 
 /// A JSONL file as UTF-8 bytes: a UTF-16 file (with its BOM) is transcoded as it is read.
-fn jsonl_reader(f: File) -> std::io::Result<Box<dyn BufRead + Send>> {
+fn jsonl_reader(f: impl Read + Send + 'static) -> std::io::Result<Box<dyn BufRead + Send>> {
     let mut r = BufReader::new(f);
     let head = r.fill_buf()?;
     let little = match head {
