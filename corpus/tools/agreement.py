@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Agreement between two independent labelings of the same articles (stdlib only).
 
-usage: agreement.py [--first DIR] [--json] SECOND_DIR...
+usage: agreement.py [--first DIR] [--json | --diff] SECOND_DIR...
 
 Each SECOND_DIR (corpus/second/<labeler>/) holds <id>.jsonl files; each is compared with the
 first labeling of that article (corpus/labels/<id>.jsonl, or DIR/<id>.jsonl with --first).
@@ -11,6 +11,8 @@ Claims pair up when doc, type and sentence (whitespace-normalised) agree. Report
     case-insensitive; both null agree), polarity (stances), modality, categories (exact set and
     micro F1), holder mention (the spans overlap, or both null), target (overlap, or both null);
   - Cohen's kappa for modality on paired claims.
+With --diff: every disagreement instead, per article (claims only one labeling has, and paired
+claims that differ in a field), for adjudication.
 """
 import argparse
 import collections
@@ -66,11 +68,36 @@ def kappa(pairs):
     return (po - pe) / (1 - pe) if pe < 1 else 1.0
 
 
+def show_diff(doc, first, second):
+    """Prints what two labelings of one article disagree on."""
+    lines = []
+    for key in sorted(set(first) | set(second)):
+        a, b = first.get(key), second.get(key)
+        where = f"{key[0]:8} {key[1][:110]!r}"
+        if a is None or b is None:
+            lines.append(f"  only {'second' if a is None else 'first ':6} {where}")
+            continue
+        diffs = []
+        if not actor_agrees(a, b):
+            diffs.append(f"actor {a['actor']!r} / {b['actor']!r}")
+        for field in ("polarity", "modality"):
+            if a[field] != b[field]:
+                diffs.append(f"{field} {a[field]} / {b[field]}")
+        if set(a["categories"]) != set(b["categories"]):
+            diffs.append(f"categories {sorted(a['categories'])} / {sorted(b['categories'])}")
+        if diffs:
+            lines.append(f"  differ      {where}: " + "; ".join(diffs))
+    if lines:
+        print(f"== {doc} (first / second)")
+        print("\n".join(lines))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("second", nargs="+")
     ap.add_argument("--first", default=os.path.join(CORPUS, "labels"))
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--diff", action="store_true", help="list the disagreements for adjudication")
     args = ap.parse_args()
     counts = {t: [0, 0, 0] for t in TYPES}  # paired, first, second
     agree = collections.defaultdict(lambda: [0, 0])  # field -> [agree, total]
@@ -82,6 +109,9 @@ def main():
             doc = os.path.splitext(os.path.basename(path))[0]
             first, second = load(os.path.join(args.first, doc + ".jsonl")), load(path)
             docs += 1
+            if args.diff:
+                show_diff(doc, first, second)
+                continue
             for key, r in first.items():
                 counts[key[0]][1] += 1
             for key, r in second.items():
@@ -106,6 +136,8 @@ def main():
                     cats[0] += len(sa & sb)
                     cats[1] += len(sa)
                     cats[2] += len(sb)
+    if args.diff:
+        return 0
     report = {"articles": docs, "claim_f1": {}, "fields": {}}
     tp = n1 = n2 = 0
     for t in TYPES:
