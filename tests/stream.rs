@@ -4,7 +4,7 @@
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -21,7 +21,8 @@ fn samples_jsonl() -> String {
         .collect()
 }
 
-fn stream(input: &str, args: &[&str]) -> Output {
+/// `claimex run ARGS -` started, with `input` being written to its stdin by a thread of its own.
+fn spawn(input: &str, args: &[&str]) -> (Child, std::thread::JoinHandle<()>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_claimex"))
         .current_dir(ROOT)
         .args(["run"])
@@ -37,6 +38,11 @@ fn stream(input: &str, args: &[&str]) -> Output {
     let feeder = std::thread::spawn(move || {
         let _ = stdin.write_all(input.as_bytes());
     });
+    (child, feeder)
+}
+
+fn stream(input: &str, args: &[&str]) -> Output {
+    let (child, feeder) = spawn(input, args);
     let out = child.wait_with_output().unwrap();
     feeder.join().unwrap();
     out
@@ -104,19 +110,7 @@ fn empty_input_exits_at_once_without_loading_models() {
 
 #[test]
 fn a_reader_that_goes_away_ends_the_run() {
-    let input = samples_jsonl().repeat(20);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_claimex"))
-        .current_dir(ROOT)
-        .args(["run", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let feeder = std::thread::spawn(move || {
-        let _ = stdin.write_all(input.as_bytes());
-    });
+    let (mut child, feeder) = spawn(&samples_jsonl().repeat(20), &[]);
     let mut first = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
     assert!(first.starts_with('{'), "{first}");

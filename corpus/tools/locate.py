@@ -227,18 +227,22 @@ def settle(art, span, sentence_vis, where, errors, inside_only):
     return placed
 
 
+def records(path, root, errors):
+    """(where, record) of each line of a JSONL file; a line that does not parse is an error."""
+    for n, line in enumerate(open(path, encoding="utf-8"), 1):
+        if not line.strip():
+            continue
+        where = f"{os.path.relpath(path, root)}:{n}"
+        try:
+            yield where, json.loads(line)
+        except json.JSONDecodeError as e:
+            errors.append(f"{where}: bad JSON: {e}")
+
+
 def check_sources(root, articles, errors):
     seen, urls = {}, []
     for p in sorted(glob.glob(os.path.join(root, "sources", "*.jsonl"))):
-        for n, line in enumerate(open(p, encoding="utf-8"), 1):
-            if not line.strip():
-                continue
-            where = f"{os.path.relpath(p, root)}:{n}"
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                errors.append(f"{where}: bad JSON: {e}")
-                continue
+        for where, rec in records(p, root, errors):
             missing = [k for k in SOURCE_FIELDS if k not in rec]
             if missing:
                 errors.append(f"{where}: missing fields {missing}")
@@ -294,15 +298,7 @@ def main():
         art = loaded.get(doc) or Article(articles[doc])
         loaded[doc] = art
         out, keys = [], set()
-        for n, line in enumerate(open(p, encoding="utf-8"), 1):
-            if not line.strip():
-                continue
-            where = f"{rel}:{n}"
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                errors.append(f"{where}: bad JSON: {e}")
-                continue
+        for where, rec in records(p, root, errors):
             if isinstance(rec, dict) and rec.get("doc") != doc:
                 errors.append(f"{where}: doc {rec.get('doc')!r} but the file is for {doc!r}")
             rec = check_line(rec, where, art, errors, warnings)
