@@ -12,6 +12,8 @@ import collections
 import glob
 import json
 import os
+import re
+import signal
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.dirname(HERE)
@@ -27,6 +29,7 @@ def table(title, header, rows):
 
 
 def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--documents")
     args = ap.parse_args()
@@ -43,7 +46,9 @@ def main():
             labels[doc] = [json.loads(l) for l in f if l.strip()]
     split_names = ("train", "dev", "test")
     n = len(sources)
-    print(f"{n} articles from {len({s['outlet'] for s in sources.values()})} outlets on "
+    # "Reuters (via The Star)" and "Reuters" are one outlet.
+    outlets = {re.split(r" \(| via ", s["outlet"])[0].strip().lower() for s in sources.values()}
+    print(f"{n} articles from {len(outlets)} outlets on "
           f"{len({s['topic'] for s in sources.values()})} topics; "
           f"{sum(s['format'] == 'html' for s in sources.values())} raw HTML, "
           f"{sum(bool(s['boilerplate']) for s in sources.values())} with site boilerplate; "
