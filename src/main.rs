@@ -163,13 +163,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 };
                 config.validate().context("invalid CLAIMEX_THREADS")?;
             }
-            let s = pipeline::stream(&config, std::io::stdin(), &mut std::io::stdout().lock(), emit)?;
+            let failed = pipeline::stream(&config, std::io::stdin(), &mut std::io::stdout().lock(), emit)?;
             if interrupt::requested() {
                 return Ok(ExitCode::from(130));
             }
-            Ok(if strict && s.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if strict && failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
-        Command::Run { pipeline: args, inputs, .. } => {
+        Command::Run { pipeline: args, inputs, emit, strict } => {
+            anyhow::ensure!(emit == Emit::Claims && !strict, "--emit and --strict are for \"-\" (standard input) only");
             let config = args.config()?;
             let s = pipeline::run(&config, &inputs, args.quiet)?;
             let out = printable(&s.out_dir.display().to_string()).into_owned();

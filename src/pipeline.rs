@@ -260,37 +260,26 @@ pub enum Emit {
     Both,
 }
 
-/// What a streaming run did.
-#[derive(Debug, Default)]
-pub struct StreamSummary {
-    pub documents: usize,
-    pub claims: usize,
-    pub failed: usize,
-}
-
 /// The Unix-filter mode: JSONL documents in, output lines out as each document finishes, in input
 /// order, with bounded memory; no output folder and no store (the caller owns retries). A failed
 /// document is one `{"error": …}` line on stderr and the stream goes on. Empty input loads no model.
-pub fn stream(config: &PipelineConfig, input: impl std::io::Read + Send + 'static, out: &mut impl Write, emit: Emit) -> Result<StreamSummary> {
+/// Returns how many documents failed.
+pub fn stream(config: &PipelineConfig, input: impl std::io::Read + Send + 'static, out: &mut impl Write, emit: Emit) -> Result<usize> {
     interrupt::install();
     let ingest_config = IngestConfig { max_bytes: config.input.max_document_bytes };
     let mut raws = ingest::read_stream(input, &ingest_config).peekable();
-    let mut summary = StreamSummary::default();
+    let mut failed = 0;
     if raws.peek().is_none() {
-        return Ok(summary);
+        return Ok(failed);
     }
     let flow = Engine::start(config, true)?.feed(config, raws, None);
     let mut wrote = Ok(());
     for item in flow.items.iter() {
         match item {
-            Ok(w) => {
-                summary.documents += 1;
-                summary.claims += w.doc.claims.len();
-                wrote = emit_document(&w.doc, emit, out);
-            }
+            Ok(w) => wrote = emit_document(&w.doc, emit, out),
             Err(e) if e.stage == INTERRUPTED => {}
             Err(e) => {
-                summary.failed += 1;
+                failed += 1;
                 eprintln!("{}", json!({"error": e}));
             }
         }
@@ -301,7 +290,7 @@ pub fn stream(config: &PipelineConfig, input: impl std::io::Read + Send + 'stati
     }
     flow.finish(Duration::ZERO);
     wrote.context("cannot write to standard output")?;
-    Ok(summary)
+    Ok(failed)
 }
 
 /// One document's lines, byte for byte what a folder run writes for it.
