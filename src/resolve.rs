@@ -73,6 +73,13 @@ pub fn resolve(doc: &mut Document, model: &[Vec<EntitySpan>], gazetteer: &Gazett
     speakers
 }
 
+fn honorifics() -> &'static std::collections::HashSet<&'static str> {
+    static WORDS: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    WORDS.get_or_init(|| {
+        include_str!("../data/honorifics.txt").lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
+    })
+}
+
 fn apply(e: &mut Entity, a: &Actor) {
     e.canonical = a.stands_for.clone().filter(|_| a.label == "MISC").unwrap_or_else(|| a.canonical.clone());
     e.id = a.id.clone();
@@ -84,12 +91,16 @@ fn apply(e: &mut Entity, a: &Actor) {
     }
 }
 
-/// "Khrenin" after "Viktor Khrenin": a person named by part of an earlier full name.
+/// "Khrenin", "Mr Khrenin", "Defence Minister Khrenin" after "Viktor Khrenin": a person named by
+/// part of an earlier full name, titles and honorifics (data/honorifics.txt) aside.
 fn link_to_earlier(e: &mut Entity, earlier: &[Entity]) {
     if e.label != "PER" {
         return;
     }
-    let parts: Vec<&str> = e.text.split_whitespace().collect();
+    let mut parts: Vec<&str> = e.text.split_whitespace().collect();
+    while parts.len() > 1 && honorifics().contains(parts[0]) {
+        parts.remove(0);
+    }
     if let Some(full) = earlier.iter().rev().find(|x| {
         x.label == "PER" && x.canonical != e.text && {
             let names: Vec<&str> = x.canonical.split_whitespace().collect();
@@ -154,4 +165,42 @@ pub fn last_person_before(doc: &Document, at: Span) -> Option<&Entity> {
 /// Code points start..end of a text.
 pub fn slice(text: &str, start: usize, end: usize) -> String {
     text.chars().skip(start).take(end - start).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(text: &str, canonical: &str) -> Entity {
+        Entity {
+            text: text.into(),
+            label: "PER".into(),
+            start: 0,
+            end: 0,
+            score: 1.0,
+            sentence: 0,
+            canonical: canonical.into(),
+            id: None,
+            affiliation: None,
+            origin: "model",
+        }
+    }
+
+    #[test]
+    fn later_mentions_link_to_the_full_name_through_titles_and_honorifics() {
+        let earlier = [person("Liz Truss", "Liz Truss"), person("Antony Blinken", "Antony Blinken")];
+        for (mention, want) in [
+            ("Truss", "Liz Truss"),
+            ("Ms Truss", "Liz Truss"),
+            ("Mr. Blinken", "Antony Blinken"),
+            ("Secretary Blinken", "Antony Blinken"),
+            ("Foreign Minister Truss", "Liz Truss"),
+            ("Mr Smith", "Mr Smith"),
+            ("Truss Blinken", "Truss Blinken"),
+        ] {
+            let mut e = person(mention, mention);
+            link_to_earlier(&mut e, &earlier);
+            assert_eq!(e.canonical, want, "{mention}");
+        }
+    }
 }
