@@ -53,7 +53,7 @@ $(VENV)/.ready: requirements.txt models/requirements-train.txt requirements-test
 	touch $@
 
 # Install a relocatable claimex: PREFIX/bin/claimex, its libtorch libraries in PREFIX/lib/claimex
-# (LIBS=all: CUDA's too, ~4.5 GB; LIBS=cpu: ~0.5 GB) and its models in PREFIX/share/claimex.
+# (LIBS=all: CUDA's too, 2.95 GB; LIBS=cpu: 0.48 GB) and its models in PREFIX/share/claimex.
 PREFIX ?= /usr/local
 LIBS ?= all
 install: build

@@ -4,8 +4,8 @@
 #   PREFIX/lib/claimex/          the libtorch libraries it loads (copied from the torch wheel)
 #   PREFIX/share/claimex/        models/ and data/gazetteer.toml, found beside the executable
 # usage: scripts/install.sh PREFIX [all|cpu]
-#   all  every library the binary loads, CUDA's included (about 4.5 GB): device = "cuda" works
-#   cpu  libtorch's CPU libraries only (about 0.5 GB): a stub (scripts/cuda_stub.cpp) stands in
+#   all  every library the binary loads, CUDA's included (2.95 GB): device = "cuda" works
+#   cpu  libtorch's CPU libraries only (0.48 GB): a stub (scripts/cuda_stub.cpp) stands in
 #        for libtorch_cuda, so device = "cuda" reports no CUDA device
 set -euo pipefail
 prefix=${1:?usage: scripts/install.sh PREFIX [all|cpu]}
