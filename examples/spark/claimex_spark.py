@@ -125,7 +125,8 @@ def main():
     # keep every task slot busy, no more unless asked.
     partitions = args.partitions or sc.defaultParallelism
     if articles.rdd.getNumPartitions() < partitions:
-        articles = articles.repartition(partitions)
+        # By id, so that a rerun groups the same documents together (and gives the same bytes).
+        articles = articles.repartition(partitions, "id")
     home = args.home
     lines = articles.rdd.mapPartitions(lambda rows: claimex_partition(rows, claimex, threads, home))
     # Three outputs come from one pass: keep it, so claimex runs once per partition.
