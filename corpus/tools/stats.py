@@ -9,11 +9,12 @@ a run over corpus/articles) also sentences, and the share of sentences with no c
 """
 import argparse
 import collections
-import glob
 import json
 import os
 import re
 import signal
+
+import split  # corpus/tools/split.py: one reading of sources and splits
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.dirname(HERE)
@@ -33,13 +34,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--documents")
     args = ap.parse_args()
-    sources = {}
-    for p in sorted(glob.glob(os.path.join(CORPUS, "sources", "*.jsonl"))):
-        for line in open(p, encoding="utf-8"):
-            if line.strip():
-                r = json.loads(line)
-                sources[r["id"]] = r
-    splits = json.load(open(os.path.join(CORPUS, "splits.json"), encoding="utf-8"))
+    sources, splits = split.sources(), split.load_splits()
     labels = {}
     for doc in sources:
         with open(os.path.join(CORPUS, "labels", doc + ".jsonl"), encoding="utf-8") as f:
