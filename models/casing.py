@@ -63,3 +63,14 @@ def init_case_embeddings(model):
         new.weight[:] = emb.weight[0]
     model.bert.embeddings.token_type_embeddings = new
     config.type_vocab_size = N_CASES
+
+
+if __name__ == "__main__":
+    # Writes tests/fixtures/casing.jsonl: the classes of a few texts, which src/encode.rs checks.
+    import json
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    texts = ["EU rejects German call, McDonald 12 I", "NATO's chief: “Russia’s threat is real”", "iPhone x-Ray ÉCOLE Ünal ß",
+             "U.S.-led talks in Kyiv\u00a0on\tMonday", "ΑΘΗΝΑ Αθήνα 北京 Москва МОСКВА", "", "  leading and trailing  "]
+    with open(os.path.join(root, "tests", "fixtures", "casing.jsonl"), "w", encoding="utf-8") as f:
+        for t in texts:
+            f.write(json.dumps({"text": t, "classes": char_cases(t)}, ensure_ascii=False) + "\n")

@@ -39,7 +39,7 @@ chmod 0755 "$tmp"
 mv "$tmp" "$prefix/bin/claimex"
 
 cp models/tokenizer.json "$prefix/share/claimex/models/"
-for m in ner claims; do
+for m in multitask; do
     install -d "$prefix/share/claimex/models/$m"
     cp "models/$m/config.json" "models/$m/model.safetensors" "models/$m/MODEL_CARD.md" "$prefix/share/claimex/models/$m/"
 done

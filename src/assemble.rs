@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::config::Thresholds;
-use crate::document::{round4, Claim, Document, Entity, Sentence, SentenceScores, Target};
+use crate::document::{round4, Claim, ClaimType, Document, Entity, EntityLabel, Origin, Polarity, Sentence, SentenceScores, Target};
 use crate::gazetteer::Gazetteer;
 use crate::resolve::{last_person_before, slice};
 
@@ -31,13 +31,20 @@ impl Lexicon {
     }
 }
 
-const TYPES: [&str; 3] = ["stance", "proposal", "threat"];
-
 pub struct Assembler<'a> {
     pub lexicon: &'a Lexicon,
     pub gazetteer: &'a Gazetteer,
     pub thresholds: &'a Thresholds,
     pub categories: &'a [String],
+}
+
+/// The entity the model tagged as the holder in sentence `i`: the first holder mention that
+/// overlaps an entity of the sentence.
+fn learned_holder(doc: &Document, i: usize, sentence: &Sentence) -> Option<Entity> {
+    doc.holders.get(i)?.iter().find_map(|&(start, end)| {
+        let span = doc.clean.to_source(sentence.clean_start + start, sentence.clean_start + end);
+        doc.entities.iter().find(|e| e.sentence == i && e.start < span.end && span.start < e.end && !e.canonical.is_empty()).cloned()
+    })
 }
 
 impl Assembler<'_> {
@@ -50,20 +57,19 @@ impl Assembler<'_> {
         let mut reported: Option<Entity> = None;
         let mut several = false;
         for (i, (sentence, scores)) in doc.sentences.iter().zip(&doc.scores).enumerate() {
-            let limits = [self.thresholds.stance, self.thresholds.proposal, self.thresholds.threat];
-            for (t, kind) in TYPES.iter().enumerate() {
-                if scores.types[t] < limits[t] {
+            for (t, kind) in ClaimType::ALL.into_iter().enumerate() {
+                if scores.types[t] < self.thresholds.for_type(kind) {
                     continue;
                 }
-                let actor = speakers.get(i).cloned().flatten().or_else(|| self.holder(doc, i, sentence));
-                if let Some(person) = actor.as_ref().filter(|a| a.label == "PER") {
+                let actor = speakers.get(i).cloned().flatten().or_else(|| learned_holder(doc, i, sentence)).or_else(|| self.holder(doc, i, sentence));
+                if let Some(person) = actor.as_ref().filter(|a| a.label == EntityLabel::Per) {
                     several |= reported.as_ref().is_some_and(|r| r.canonical != person.canonical);
                     reported = Some(person.clone());
                 }
-                let carried = reported.clone().filter(|_| !several).map(|person| Entity { origin: "discourse", ..person });
+                let carried = reported.clone().filter(|_| !several).map(|person| Entity { origin: Origin::Discourse, ..person });
                 let actor = actor.or(carried);
                 claims.push(Claim {
-                    id: format!("{}:{}:{}", doc.id, i, kind),
+                    id: format!("{}:{}:{}", doc.id, i, kind.name()),
                     doc: doc.id.clone(),
                     kind,
                     sentence: sentence.text.clone(),
@@ -71,8 +77,9 @@ impl Assembler<'_> {
                     end: sentence.span.end,
                     actor: actor.map(|a| self.as_actor(a)),
                     target: self.target(doc, sentence, kind),
-                    polarity: (*kind == "stance").then_some(if scores.support >= 0.5 { "support" } else { "oppose" }),
-                    categories: if *kind == "threat" { self.categories(sentence, scores) } else { Vec::new() },
+                    polarity: (kind == ClaimType::Stance).then_some(if scores.support >= 0.5 { Polarity::Support } else { Polarity::Oppose }),
+                    categories: if kind == ClaimType::Threat { self.categories(sentence, scores) } else { Vec::new() },
+                    modality: scores.modality(),
                     confidence: round4(scores.types[t]),
                 });
             }
@@ -85,16 +92,8 @@ impl Assembler<'_> {
     /// model's most likely category when there are none.
     fn categories(&self, sentence: &Sentence, scores: &SentenceScores) -> Vec<String> {
         let lower = sentence.text.to_lowercase();
-        let named = |c: &String| {
-            c != "other" && self.lexicon.threat_terms.get(c).is_some_and(|terms| terms.iter().any(|t| find_word(&lower, t).is_some()))
-        };
-        let chosen: Vec<String> = self
-            .categories
-            .iter()
-            .zip(&scores.categories)
-            .filter(|(c, &p)| p >= self.thresholds.category || named(c))
-            .map(|(c, _)| c.clone())
-            .collect();
+        let named = |c: &String| c != "other" && self.lexicon.threat_terms.get(c).is_some_and(|terms| terms.iter().any(|t| find_word(&lower, t).is_some()));
+        let chosen: Vec<String> = self.categories.iter().zip(&scores.categories).filter(|(c, &p)| p >= self.thresholds.category || named(c)).map(|(c, _)| c.clone()).collect();
         if !chosen.is_empty() {
             return chosen;
         }
@@ -104,7 +103,7 @@ impl Assembler<'_> {
 
     /// A capital or an adjective acting as a holder stands for its country.
     fn as_actor(&self, mut e: Entity) -> Entity {
-        if e.label != "PER" {
+        if e.label != EntityLabel::Per {
             if let Some(country) = self.gazetteer.lookup(&e.text, None).and_then(|a| a.stands_for) {
                 e.canonical = country;
             }
@@ -122,7 +121,7 @@ impl Assembler<'_> {
         let mut mentions: Vec<(&Entity, usize)> = doc
             .entities
             .iter()
-            .filter(|e| e.sentence == i && !e.canonical.is_empty() && (e.label != "MISC" || e.id.is_some()))
+            .filter(|e| e.sentence == i && !e.canonical.is_empty() && (e.label != EntityLabel::Misc || e.id.is_some()))
             .filter(|e| e.text.chars().next().is_some_and(|c| !c.is_lowercase()))
             .filter_map(|e| find_word(&lower, &e.text.to_lowercase()).map(|at| (e, at)))
             .collect();
@@ -138,7 +137,7 @@ impl Assembler<'_> {
                     start: span.start,
                     end: span.end,
                     sentence: i,
-                    origin: "coreference",
+                    origin: Origin::Coreference,
                     ..person
                 });
             }
@@ -153,17 +152,12 @@ impl Assembler<'_> {
         for &(e, at) in mentions.iter().filter(|(_, at)| *at >= from) {
             let before: String = chars[..at].iter().collect();
             // The word before the mention, past any article: "a meeting of the UN".
-            let prev = before
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .rfind(|w| !self.lexicon.determiners.iter().any(|d| d == w));
+            let prev = before.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).rfind(|w| !self.lexicon.determiners.iter().any(|d| d == w));
             let mut governed = prev.is_some_and(|w| self.lexicon.prepositions.iter().any(|p| p == w));
             // A list shares its first member's preposition: "of the UN, OSCE and SCO".
             if let Some(end) = previous_end.filter(|end| *end <= at) {
                 let gap: String = chars[end..at].iter().collect();
-                governed |= gap
-                    .split(|c: char| c.is_whitespace() || c == ',')
-                    .all(|w| w.is_empty() || self.lexicon.list_joiners.iter().any(|j| j == w));
+                governed |= gap.split(|c: char| c.is_whitespace() || c == ',').all(|w| w.is_empty() || self.lexicon.list_joiners.iter().any(|j| j == w));
             }
             if !governed {
                 // The first free mention is the holder when it is near the start.
@@ -176,27 +170,20 @@ impl Assembler<'_> {
 
     /// The phrase after the type's trigger, up to the next clause boundary; for a threat with no
     /// trigger, the first threat term.
-    fn target(&self, doc: &Document, sentence: &Sentence, kind: &str) -> Option<Target> {
+    fn target(&self, doc: &Document, sentence: &Sentence, kind: ClaimType) -> Option<Target> {
         let lower: Vec<char> = sentence.text.to_lowercase().chars().collect();
         let text: Vec<char> = sentence.text.chars().collect();
         if lower.len() != text.len() {
             return None; // lowercasing changed lengths (rare scripts): offsets would drift
         }
         let lower_s: String = lower.iter().collect();
-        let triggers = self.lexicon.targets.get(kind)?;
-        let found = triggers
-            .iter()
-            .filter_map(|t| find_word(&lower_s, t).map(|at| (at, at + t.chars().count())))
-            .min_by_key(|&(at, end)| (at, std::cmp::Reverse(end)));
+        let triggers = self.lexicon.targets.get(kind.name())?;
+        let found = triggers.iter().filter_map(|t| find_word(&lower_s, t).map(|at| (at, at + t.chars().count()))).min_by_key(|&(at, end)| (at, std::cmp::Reverse(end)));
         let (start, end) = match found {
             Some((_, after)) => self.phrase_after(&text, &lower, after)?,
-            None if kind == "threat" => self
-                .lexicon
-                .threat_terms
-                .values()
-                .flatten()
-                .filter_map(|t| find_word(&lower_s, t).map(|at| (at, at + t.chars().count())))
-                .min_by_key(|&(at, end)| (at, std::cmp::Reverse(end)))?,
+            None if kind == ClaimType::Threat => {
+                self.lexicon.threat_terms.values().flatten().filter_map(|t| find_word(&lower_s, t).map(|at| (at, at + t.chars().count()))).min_by_key(|&(at, end)| (at, std::cmp::Reverse(end)))?
+            }
             None => return None,
         };
         let source = doc.clean.to_source(sentence.clean_start + start, sentence.clean_start + end);
@@ -271,6 +258,25 @@ fn find_word(text: &str, phrase: &str) -> Option<usize> {
 mod tests {
     use super::*;
 
+    /// The threat categories are listed in three places that must agree: the model's sentence
+    /// head, the lexicon's named terms and the output schema (the spec's list).
+    #[test]
+    fn threat_categories_agree_across_model_lexicon_and_schema() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let read = |p: &str| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(root.join(p)).unwrap()).unwrap() };
+        let strings = |v: &serde_json::Value| v.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect::<Vec<_>>();
+        let model = strings(&read("models/multitask/config.json")["heads"]["sentence"]);
+        let schema = strings(&read("docs/schema/claim.schema.json")["properties"]["categories"]["items"]["enum"]);
+        assert_eq!(model[..crate::reader::SENTENCE_HEAD.len()], crate::reader::SENTENCE_HEAD);
+        assert_eq!(model[crate::reader::SENTENCE_HEAD.len()..], schema[..], "model heads vs schema");
+        let lexicon: Vec<String> = Lexicon::shipped().threat_terms.keys().cloned().collect();
+        let mut sorted = schema.clone();
+        sorted.sort();
+        assert_eq!(lexicon, sorted, "data/assemble.toml threat_terms vs schema");
+        let modality = strings(&read("models/multitask/config.json")["heads"]["modality"]);
+        assert_eq!(modality, crate::document::Modality::ALL.map(|m| m.name()));
+    }
+
     #[test]
     fn words_are_found_at_boundaries_in_code_points() {
         assert_eq!(find_word("“the threat of war”", "threat of"), Some(5));
@@ -285,15 +291,9 @@ mod tests {
         let categories: Vec<String> = ["terrorism", "extremism", "drug_trafficking", "other"].map(String::from).to_vec();
         let thresholds = Thresholds::default();
         let asm = Assembler { lexicon: &lexicon, gazetteer: &gazetteer, thresholds: &thresholds, categories: &categories };
-        let sentence = |text: &str| Sentence {
-            span: crate::document::Span { start: 0, end: text.chars().count() },
-            text: text.to_string(),
-            clean_start: 0,
-            paragraph: 0,
-            speaker: None,
-            quoted: false,
-        };
-        let scores = |categories: Vec<f32>| SentenceScores { types: [0.0, 0.0, 0.9], support: 0.5, categories };
+        let sentence =
+            |text: &str| Sentence { span: crate::document::Span { start: 0, end: text.chars().count() }, text: text.to_string(), clean_start: 0, paragraph: 0, speaker: None, quoted: false };
+        let scores = |categories: Vec<f32>| SentenceScores { types: [0.0, 0.0, 0.9], support: 0.5, categories, modality: Vec::new() };
         // Named outright: kept even where the model is unsure.
         let s = sentence("Terrorism and drug trafficking remain the main threats.");
         assert_eq!(asm.categories(&s, &scores(vec![0.8, 0.1, 0.3, 0.1])), ["terrorism", "drug_trafficking"]);
@@ -305,8 +305,8 @@ mod tests {
     #[test]
     fn lexicon_parses_and_has_every_type() {
         let lex = Lexicon::shipped();
-        for t in TYPES {
-            assert!(lex.targets.contains_key(t), "{t}");
+        for t in ClaimType::ALL {
+            assert!(lex.targets.contains_key(t.name()), "{t:?}");
         }
     }
 }

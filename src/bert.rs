@@ -109,6 +109,12 @@ mod tests {
     use std::path::PathBuf;
     use tch::Device;
 
+    /// Model files with only what the encoder reads: its config.
+    fn files(config: BertConfig) -> ModelFiles {
+        let heads = crate::reader::Heads { ner: vec![], roles: vec![], sentence: vec![], modality: vec![] };
+        ModelFiles { dir: PathBuf::new(), weights: PathBuf::new(), sha256: String::new(), config, layer_norm_eps: 1e-12, heads }
+    }
+
     fn tiny() -> (nn::VarStore, Bert) {
         let config = BertConfig {
             hidden_size: 8,
@@ -120,7 +126,7 @@ mod tests {
             type_vocab_size: 3,
             ..Default::default()
         };
-        let files = ModelFiles { dir: PathBuf::new(), weights: PathBuf::new(), sha256: String::new(), config, layer_norm_eps: 1e-12 };
+        let files = files(config);
         tch::manual_seed(3);
         let vs = nn::VarStore::new(Device::Cpu);
         let bert = Bert::new(vs.root(), &files).unwrap();
@@ -144,7 +150,7 @@ mod tests {
 
     #[test]
     fn other_activations_are_refused() {
-        let mut files = ModelFiles { dir: PathBuf::new(), weights: PathBuf::new(), sha256: String::new(), config: BertConfig::default(), layer_norm_eps: 1e-12 };
+        let mut files = files(BertConfig::default());
         files.config.hidden_act = Activation::relu;
         let vs = nn::VarStore::new(Device::Cpu);
         let err = Bert::new(vs.root(), &files).err().expect("relu is refused").to_string();

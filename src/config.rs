@@ -32,12 +32,10 @@ impl Default for InputConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelsConfig {
-    /// Word-piece tokenizer shared by both models (tokenizer.json).
+    /// Word-piece tokenizer (tokenizer.json).
     pub tokenizer: PathBuf,
-    /// Folder with config.json and model.safetensors of the NER model.
-    pub ner: PathBuf,
-    /// Folder with config.json and model.safetensors of the claim classifier.
-    pub claims: PathBuf,
+    /// Folder with config.json and model.safetensors of the one-pass model.
+    pub model: PathBuf,
     /// Actor gazetteer (TOML).
     pub gazetteer: PathBuf,
 }
@@ -46,8 +44,7 @@ impl Default for ModelsConfig {
     fn default() -> Self {
         ModelsConfig {
             tokenizer: "models/tokenizer.json".into(),
-            ner: "models/ner".into(),
-            claims: "models/claims".into(),
+            model: "models/multitask".into(),
             gazetteer: "data/gazetteer.toml".into(),
         }
     }
@@ -94,6 +91,17 @@ pub struct Thresholds {
     pub category: f32,
     /// Model entities below this mean word score are dropped.
     pub entity: f32,
+}
+
+impl Thresholds {
+    /// The probability at or above which a claim of this type is made.
+    pub fn for_type(&self, t: crate::document::ClaimType) -> f32 {
+        match t {
+            crate::document::ClaimType::Stance => self.stance,
+            crate::document::ClaimType::Proposal => self.proposal,
+            crate::document::ClaimType::Threat => self.threat,
+        }
+    }
 }
 
 impl Default for Thresholds {
@@ -169,7 +177,7 @@ impl PipelineConfig {
     /// The default settings with the model and data paths of `home`.
     fn in_home(home: &Path) -> Self {
         let mut config = Self::default();
-        for p in [&mut config.models.tokenizer, &mut config.models.ner, &mut config.models.claims, &mut config.models.gazetteer] {
+        for p in [&mut config.models.tokenizer, &mut config.models.model, &mut config.models.gazetteer] {
             *p = home.join(&*p);
         }
         config
@@ -178,8 +186,7 @@ impl PipelineConfig {
     fn resolve_paths(&mut self, base: &Path) {
         for p in [
             &mut self.models.tokenizer,
-            &mut self.models.ner,
-            &mut self.models.claims,
+            &mut self.models.model,
             &mut self.models.gazetteer,
             &mut self.output.dir,
         ] {
@@ -222,6 +229,7 @@ impl PipelineConfig {
         Ok(())
     }
 
+    #[cfg(feature = "torch")]
     pub fn device(&self) -> tch::Device {
         match self.runtime.device.as_str() {
             "cpu" => tch::Device::Cpu,
@@ -231,6 +239,7 @@ impl PipelineConfig {
     }
 
     /// The element kind the model weights and activations take.
+    #[cfg(feature = "torch")]
     pub fn kind(&self) -> tch::Kind {
         match self.runtime.precision {
             Precision::Fp32 => tch::Kind::Float,
@@ -291,6 +300,6 @@ mod tests {
     fn shipped_config_is_valid() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipeline.toml");
         let config = PipelineConfig::load(&path).unwrap();
-        assert!(config.models.ner.ends_with("models/ner"));
+        assert!(config.models.model.ends_with("models/multitask"));
     }
 }

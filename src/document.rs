@@ -117,8 +117,7 @@ pub struct Dateline {
 #[derive(Clone, Debug, Serialize)]
 pub struct Entity {
     pub text: String,
-    /// PER, ORG, LOC or MISC.
-    pub label: String,
+    pub label: EntityLabel,
     pub start: usize,
     pub end: usize,
     pub score: f64,
@@ -130,9 +129,7 @@ pub struct Entity {
     pub id: Option<String>,
     /// For people: the country or organization they act for.
     pub affiliation: Option<String>,
-    /// Where the entity came from: "model", "gazetteer", "coreference", or for a claim's actor
-    /// "discourse" (no holder in the sentence: the one person whose claims the text has reported).
-    pub origin: &'static str,
+    pub origin: Origin,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -142,7 +139,100 @@ pub struct Target {
     pub end: usize,
 }
 
-/// Probabilities the classify stage gives one sentence.
+/// What a claim is (spec: "type").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClaimType {
+    Stance,
+    Proposal,
+    Threat,
+}
+
+impl ClaimType {
+    /// In the order of the model's sentence head.
+    pub const ALL: [ClaimType; 3] = [ClaimType::Stance, ClaimType::Proposal, ClaimType::Threat];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ClaimType::Stance => "stance",
+            ClaimType::Proposal => "proposal",
+            ClaimType::Threat => "threat",
+        }
+    }
+}
+
+/// For or against: a stance's polarity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Polarity {
+    Support,
+    Oppose,
+}
+
+/// The kind of an entity (the CoNLL types).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum EntityLabel {
+    Per,
+    Org,
+    Loc,
+    Misc,
+}
+
+impl std::str::FromStr for EntityLabel {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "PER" => Ok(EntityLabel::Per),
+            "ORG" => Ok(EntityLabel::Org),
+            "LOC" => Ok(EntityLabel::Loc),
+            "MISC" => Ok(EntityLabel::Misc),
+            other => Err(format!("unknown entity type {other:?} (expected PER, ORG, LOC or MISC)")),
+        }
+    }
+}
+
+/// Where an entity came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// The model tagged it.
+    Model,
+    /// The gazetteer named it where the model did not.
+    Gazetteer,
+    /// A pronoun, title or speaker cue that refers back to a person named earlier.
+    Coreference,
+    /// A claim's actor with no holder in its sentence: the one person whose claims the text has
+    /// reported so far.
+    Discourse,
+}
+
+/// Whether a claim is made outright, denied or ruled out, hedged, or made on a condition
+/// (spec: "modality").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Modality {
+    Asserted,
+    Negated,
+    Hedged,
+    Conditional,
+}
+
+impl Modality {
+    pub const ALL: [Modality; 4] = [Modality::Asserted, Modality::Negated, Modality::Hedged, Modality::Conditional];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Modality::Asserted => "asserted",
+            Modality::Negated => "negated",
+            Modality::Hedged => "hedged",
+            Modality::Conditional => "conditional",
+        }
+    }
+}
+
+/// Probabilities the read stage gives one sentence.
 #[derive(Clone, Debug, Default)]
 pub struct SentenceScores {
     /// P(stance), P(proposal), P(threat).
@@ -151,6 +241,15 @@ pub struct SentenceScores {
     pub support: f32,
     /// Per threat category, in the order of the model's category labels.
     pub categories: Vec<f32>,
+    /// P(modality) of the sentence's claims.
+    pub modality: Vec<(Modality, f32)>,
+}
+
+impl SentenceScores {
+    /// The likeliest modality (asserted when the model gave none).
+    pub fn modality(&self) -> Modality {
+        self.modality.iter().max_by(|a, b| a.1.total_cmp(&b.1)).map_or(Modality::Asserted, |m| m.0)
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -158,14 +257,15 @@ pub struct Claim {
     pub id: String,
     pub doc: String,
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: ClaimType,
     pub sentence: String,
     pub start: usize,
     pub end: usize,
     pub actor: Option<Entity>,
     pub target: Option<Target>,
-    pub polarity: Option<&'static str>,
+    pub polarity: Option<Polarity>,
     pub categories: Vec<String>,
+    pub modality: Modality,
     pub confidence: f64,
 }
 
@@ -188,6 +288,9 @@ pub struct Document {
     pub sentences: Vec<Sentence>,
     pub entities: Vec<Entity>,
     pub scores: Vec<SentenceScores>,
+    /// Per sentence: the mentions the model tagged as a claim's holder, in code points of the
+    /// sentence text.
+    pub holders: Vec<Vec<(usize, usize)>>,
     pub claims: Vec<Claim>,
 }
 
@@ -196,7 +299,7 @@ pub struct Document {
 pub struct DocError {
     /// The document id, or the path when no id could be made.
     pub doc: String,
-    /// The stage that failed: "read", "ingest", "segment", "ner", "classify", "assemble", "write".
+    /// The stage that failed: "read", "ingest", "segment", "model", "assemble", "write".
     pub stage: &'static str,
     pub message: String,
     /// The path (or "path:line") it was read from, when known and not already the `doc`.

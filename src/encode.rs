@@ -14,11 +14,11 @@ pub const CLS: i64 = 101;
 pub const SEP: i64 = 102;
 
 /// Casing classes (token-type ids); models are trained with type_vocab_size = 5.
-const NONE: i64 = 0;
-const LOWER: i64 = 1;
-const TITLE: i64 = 2;
-const UPPER: i64 = 3;
-const MIXED: i64 = 4;
+pub const NONE: i64 = 0;
+pub const LOWER: i64 = 1;
+pub const TITLE: i64 = 2;
+pub const UPPER: i64 = 3;
+pub const MIXED: i64 = 4;
 
 /// The word pieces of one sentence, without [CLS]/[SEP].
 #[derive(Clone, Debug, Default)]
@@ -38,13 +38,10 @@ pub struct Encoder {
 
 impl Encoder {
     pub fn load(path: &Path) -> Result<Self> {
-        let mut tokenizer = Tokenizer::from_file(path)
-            .map_err(|e| anyhow!("cannot load tokenizer {}: {e}", path.display()))?;
+        let mut tokenizer = Tokenizer::from_file(path).map_err(|e| anyhow!("cannot load tokenizer {}: {e}", path.display()))?;
         // The shipped tokenizer.json pads and truncates to 128; windows are ours to make.
         tokenizer.with_padding(None);
-        tokenizer
-            .with_truncation(None)
-            .map_err(|e| anyhow!("tokenizer {}: {e}", path.display()))?;
+        tokenizer.with_truncation(None).map_err(|e| anyhow!("tokenizer {}: {e}", path.display()))?;
         Ok(Encoder { tokenizer })
     }
 
@@ -53,10 +50,7 @@ impl Encoder {
     }
 
     pub fn encode(&self, text: &str) -> Result<Pieces> {
-        let enc = self
-            .tokenizer
-            .encode_char_offsets(text, false)
-            .map_err(|e| anyhow!("tokenizer failed: {e}"))?;
+        let enc = self.tokenizer.encode_char_offsets(text, false).map_err(|e| anyhow!("tokenizer failed: {e}"))?;
         let cases = char_cases(text);
         let mut pieces = Pieces::default();
         for (i, (&id, &(s, e))) in enc.get_ids().iter().zip(enc.get_offsets()).enumerate() {
@@ -103,23 +97,112 @@ fn char_cases(text: &str) -> Vec<i64> {
     out
 }
 
-/// A slice of a sentence's pieces that fits the model, with [CLS]/[SEP] added.
-#[derive(Clone, Debug)]
-pub struct Window {
-    /// Index of the sentence in the batch the caller is building.
-    pub item: usize,
-    /// Offset of the window's first content piece in the sentence's pieces.
+/// One sentence's pieces in a window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Part {
+    /// Index of the sentence among those packed.
+    pub sentence: usize,
+    /// The sentence's first piece in this window (not 0 only where a long sentence is split).
     pub first: usize,
-    pub ids: Vec<i64>,
-    pub types: Vec<i64>,
+    /// Where that piece sits in the window ([CLS] is at 0).
+    pub at: usize,
+    pub len: usize,
+    /// False for a sentence that is only context here: another window scores it.
+    pub scored: bool,
 }
 
-/// Cuts pieces into windows of at most `max_pieces` (specials included), overlapping by a
-/// quarter so every piece is read with context on both sides.
-pub fn windows(item: usize, pieces: &Pieces, max_pieces: usize) -> Vec<Window> {
+/// What the model reads in one pass: [CLS], the pieces of one or more sentences, [SEP].
+#[derive(Clone, Debug)]
+pub struct Window {
+    pub ids: Vec<i64>,
+    pub types: Vec<i64>,
+    pub parts: Vec<Part>,
+}
+
+/// Which sentences go together in a window, as (sentence, scored) lists: whole paragraphs while
+/// they fit in `room` pieces; a paragraph longer than that split on sentence borders, each later
+/// part starting with the sentence before it as context when both fit; a sentence longer than
+/// `room` alone (it is then read in overlapping slices). models/multitask/train.py packs its
+/// training windows with the same rule: keep the two in step (tests/fixtures/packing.jsonl).
+pub fn plan(lengths: &[usize], paragraphs: &[usize], room: usize) -> Vec<Vec<(usize, bool)>> {
+    let mut windows = Vec::new();
+    let mut current: Vec<(usize, bool)> = Vec::new();
+    let mut used = 0;
+    let mut flush = |current: &mut Vec<(usize, bool)>, used: &mut usize| {
+        if !current.is_empty() {
+            windows.push(std::mem::take(current));
+        }
+        *used = 0;
+    };
+    let n = lengths.len();
+    let mut i = 0;
+    while i < n {
+        let j = (i..n).find(|&k| paragraphs[k] != paragraphs[i]).unwrap_or(n);
+        let total: usize = lengths[i..j].iter().sum();
+        if used + total <= room {
+            current.extend((i..j).map(|k| (k, true)));
+            used += total;
+            i = j;
+            continue;
+        }
+        flush(&mut current, &mut used);
+        if total <= room {
+            continue;
+        }
+        for k in i..j {
+            if lengths[k] > room {
+                flush(&mut current, &mut used);
+                current.push((k, true));
+                flush(&mut current, &mut used);
+                continue;
+            }
+            if used + lengths[k] > room {
+                flush(&mut current, &mut used);
+                if k > i && lengths[k - 1] + lengths[k] <= room {
+                    current.push((k - 1, false));
+                    used = lengths[k - 1];
+                }
+            }
+            current.push((k, true));
+            used += lengths[k];
+        }
+        flush(&mut current, &mut used);
+        i = j;
+    }
+    flush(&mut current, &mut used);
+    windows
+}
+
+/// The windows for a document's sentences (with the paragraph of each), by [`plan`].
+pub fn pack(sentences: &[&Pieces], paragraphs: &[usize], max_pieces: usize) -> Vec<Window> {
     let room = max_pieces - 2;
+    let lengths: Vec<usize> = sentences.iter().map(|p| p.ids.len()).collect();
+    let mut out = Vec::new();
+    for parts in plan(&lengths, paragraphs, room) {
+        if let [(k, true)] = parts[..] {
+            if lengths[k] > room {
+                out.extend(slices(k, sentences[k], room));
+                continue;
+            }
+        }
+        let mut w = Window { ids: vec![CLS], types: vec![NONE], parts: Vec::with_capacity(parts.len()) };
+        for (k, scored) in parts {
+            w.parts.push(Part { sentence: k, first: 0, at: w.ids.len(), len: lengths[k], scored });
+            w.ids.extend_from_slice(&sentences[k].ids);
+            w.types.extend_from_slice(&sentences[k].types);
+        }
+        w.ids.push(SEP);
+        w.types.push(NONE);
+        out.push(w);
+    }
+    out
+}
+
+/// A sentence longer than a window, in windows of `room` pieces overlapping by a quarter, so
+/// every piece is read with context on both sides.
+fn slices(sentence: usize, pieces: &Pieces, room: usize) -> Vec<Window> {
     let n = pieces.ids.len();
-    let stride = if n <= room { room } else { room - room / 4 };
+    let stride = room - room / 4;
     let mut out = Vec::new();
     let mut first = 0;
     loop {
@@ -132,7 +215,7 @@ pub fn windows(item: usize, pieces: &Pieces, max_pieces: usize) -> Vec<Window> {
         types.push(NONE);
         types.extend_from_slice(&pieces.types[first..last]);
         types.push(NONE);
-        out.push(Window { item, first, ids, types });
+        out.push(Window { ids, types, parts: vec![Part { sentence, first, at: 1, len: last - first, scored: true }] });
         if last == n {
             return out;
         }
@@ -156,17 +239,58 @@ mod tests {
         assert_eq!(at("I"), TITLE);
     }
 
+    /// models/casing.py computes the classes for training: both sides agree on its fixture
+    /// (written by `python models/casing.py`).
     #[test]
-    fn windows_cover_every_piece_with_overlap() {
-        let pieces = Pieces { ids: (0..300).collect(), types: vec![1; 300], ..Default::default() };
-        let ws = windows(0, &pieces, 128);
-        assert!(ws.iter().all(|w| w.ids.len() <= 128 && w.ids[0] == CLS && *w.ids.last().unwrap() == SEP));
-        assert_eq!(ws[0].first, 0);
-        let last = ws.last().unwrap();
-        assert_eq!(last.first + last.ids.len() - 2, 300);
-        for pair in ws.windows(2) {
-            assert!(pair[1].first < pair[0].first + pair[0].ids.len() - 2, "windows overlap");
+    fn casing_matches_the_training_recipe() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/casing.jsonl")).unwrap();
+        for line in text.lines() {
+            let case: serde_json::Value = serde_json::from_str(line).unwrap();
+            let want: Vec<i64> = case["classes"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+            assert_eq!(char_cases(case["text"].as_str().unwrap()), want, "{line}");
         }
-        assert_eq!(windows(0, &Pieces { ids: vec![5; 10], types: vec![1; 10], ..Default::default() }, 128).len(), 1);
+        assert!(text.lines().count() >= 5);
+    }
+
+    fn pieces(n: usize) -> Pieces {
+        Pieces { ids: (0..n as i64).collect(), types: vec![1; n], ..Default::default() }
+    }
+
+    #[test]
+    fn long_sentences_are_read_in_overlapping_slices() {
+        let long = pieces(300);
+        let ws = pack(&[&long], &[0], 128);
+        assert!(ws.iter().all(|w| w.ids.len() <= 128 && w.ids[0] == CLS && *w.ids.last().unwrap() == SEP));
+        assert_eq!(ws[0].parts[0].first, 0);
+        let last = ws.last().unwrap().parts[0];
+        assert_eq!(last.first + last.len, 300);
+        for pair in ws.windows(2) {
+            assert!(pair[1].parts[0].first < pair[0].parts[0].first + pair[0].parts[0].len, "slices overlap");
+        }
+    }
+
+    #[test]
+    fn windows_hold_each_sentences_pieces_where_parts_say() {
+        let (a, b, c) = (pieces(10), pieces(20), pieces(100));
+        let ws = pack(&[&a, &b, &c], &[0, 0, 1], 128);
+        assert_eq!(ws.len(), 2, "the second paragraph does not fit beside the first");
+        assert_eq!(ws[0].parts.iter().map(|p| (p.sentence, p.at, p.len)).collect::<Vec<_>>(), [(0, 1, 10), (1, 11, 20)]);
+        assert_eq!(ws[0].ids.len(), 32);
+        assert_eq!(&ws[1].ids[1..101], &c.ids[..]);
+    }
+
+    /// The packing cases train.py wrote (models/multitask/packing_cases.py): both sides agree.
+    #[test]
+    fn packing_matches_the_training_recipe() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/packing.jsonl")).unwrap();
+        let mut n = 0;
+        for line in text.lines() {
+            let case: serde_json::Value = serde_json::from_str(line).unwrap();
+            let list = |k: &str| case[k].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect::<Vec<_>>();
+            let expected: Vec<Vec<(usize, bool)>> = serde_json::from_value(case["windows"].clone()).unwrap();
+            assert_eq!(plan(&list("lengths"), &list("paragraphs"), case["room"].as_u64().unwrap() as usize), expected, "{line}");
+            n += 1;
+        }
+        assert!(n >= 20, "{n} cases");
     }
 }

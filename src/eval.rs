@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::document::Document;
+use crate::document::{Document, Modality};
 
 pub const TYPES: [&str; 3] = ["stance", "proposal", "threat"];
 
@@ -24,6 +24,10 @@ pub struct GoldClaim {
     pub polarity: Option<String>,
     #[serde(default)]
     pub categories: Vec<String>,
+    /// Absent in fixtures labeled before the spec had modality: those claims are left out of
+    /// the modality scores.
+    #[serde(default)]
+    pub modality: Option<Modality>,
 }
 
 /// The fields of a claims.jsonl line that eval reads.
@@ -38,6 +42,8 @@ pub struct PredictedClaim {
     pub polarity: Option<String>,
     #[serde(default)]
     pub categories: Vec<String>,
+    #[serde(default)]
+    pub modality: Option<Modality>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -108,12 +114,43 @@ pub struct Report {
     pub actor: Accuracy,
     pub polarity: Accuracy,
     pub categories: Prf,
+    /// Over matched claims whose gold line has a modality.
+    pub modality: ModalityScores,
     pub per_document: BTreeMap<String, Prf>,
     /// confusion[gold type or "none"][predicted type or "none"].
     pub confusion: BTreeMap<String, BTreeMap<String, usize>>,
 }
 
 /// A gold claim located in its document.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModalityScores {
+    pub accuracy: Accuracy,
+    /// Per gold modality: recall (and precision) of predicting it.
+    pub per_class: BTreeMap<Modality, Prf>,
+    /// Rows gold, columns predicted.
+    pub confusion: BTreeMap<Modality, BTreeMap<Modality, usize>>,
+}
+
+impl ModalityScores {
+    fn new(pairs: &[(Modality, Modality)]) -> Self {
+        let mut confusion: BTreeMap<Modality, BTreeMap<Modality, usize>> = BTreeMap::new();
+        for &(g, p) in pairs {
+            *confusion.entry(g).or_default().entry(p).or_default() += 1;
+        }
+        let per_class = Modality::ALL
+            .iter()
+            .map(|&m| {
+                let tp = pairs.iter().filter(|&&(g, p)| g == m && p == m).count();
+                let fp = pairs.iter().filter(|&&(g, p)| g != m && p == m).count();
+                let fn_ = pairs.iter().filter(|&&(g, p)| g == m && p != m).count();
+                (m, Counts { tp, fp, fn_ }.prf())
+            })
+            .collect();
+        let correct = pairs.iter().filter(|(g, p)| g == p).count();
+        ModalityScores { accuracy: Accuracy::new(correct, pairs.len()), per_class, confusion }
+    }
+}
+
 struct Located<'g> {
     gold: &'g GoldClaim,
     start: usize,
@@ -169,6 +206,35 @@ fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
 
 /// Scores predictions for the given documents (id → source text).
 pub fn score(sources: &BTreeMap<String, Document>, gold: &[GoldClaim], predicted: &[PredictedClaim]) -> Result<Report> {
+    score_with_outcomes(sources, gold, predicted).map(|(report, _)| report)
+}
+
+/// Claim by claim, what [`score`] counted (`claimex report` marks them in the text).
+#[derive(Clone, Debug, Default)]
+pub struct Outcomes {
+    /// Per predicted claim, in input order: Some(true) matched a gold claim (true positive),
+    /// Some(false) did not (false positive), None its document was not scored.
+    pub predicted: Vec<Option<bool>>,
+    /// Per gold claim, in input order; None when its document was not scored.
+    pub gold: Vec<Option<GoldOutcome>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct GoldOutcome {
+    /// Where the gold sentence lies in its document, in code points of the source.
+    pub start: usize,
+    pub end: usize,
+    /// Whether a prediction matched it (false: a miss).
+    pub matched: bool,
+}
+
+/// [`score`], with the outcome of every claim.
+pub fn score_with_outcomes(
+    sources: &BTreeMap<String, Document>,
+    gold: &[GoldClaim],
+    predicted: &[PredictedClaim],
+) -> Result<(Report, Outcomes)> {
+    let all_predicted = predicted;
     let mut located: Vec<Located> = Vec::new();
     for g in gold {
         if !TYPES.contains(&g.kind.as_str()) {
@@ -187,6 +253,7 @@ pub fn score(sources: &BTreeMap<String, Document>, gold: &[GoldClaim], predicted
     let mut bump = |g: &str, p: &str| *confusion.entry(g.into()).or_default().entry(p.into()).or_default() += 1;
     let (mut actor_ok, mut actor_n, mut pol_ok, mut pol_n) = (0, 0, 0, 0);
     let mut cats = Counts::default();
+    let mut modality_pairs: Vec<(Modality, Modality)> = Vec::new();
 
     let mut gold_matched = vec![false; located.len()];
     let mut pred_matched = vec![false; predicted.len()];
@@ -216,6 +283,9 @@ pub fn score(sources: &BTreeMap<String, Document>, gold: &[GoldClaim], predicted
             if got.is_some_and(|got| got.iter().flatten().any(|n| names.contains(n))) {
                 actor_ok += 1;
             }
+        }
+        if let Some(want) = g.modality {
+            modality_pairs.push((want, p.modality.unwrap_or(Modality::Asserted)));
         }
         if g.kind == "stance" {
             pol_n += 1;
@@ -255,15 +325,30 @@ pub fn score(sources: &BTreeMap<String, Document>, gold: &[GoldClaim], predicted
     for c in per_type.values() {
         overall.add(*c);
     }
-    Ok(Report {
+    // `located` and `predicted` hold the claims of the scored documents, in input order.
+    let mut located_matched = located.iter().zip(&gold_matched);
+    let gold_outcomes = gold
+        .iter()
+        .map(|g| sources.contains_key(&g.doc).then(|| located_matched.next().expect("one per scored gold claim")))
+        .map(|l| l.map(|(l, &matched)| GoldOutcome { start: l.start, end: l.end, matched }))
+        .collect();
+    let mut pred_outcomes = pred_matched.iter();
+    let pred_outcomes = all_predicted
+        .iter()
+        .map(|p| sources.contains_key(&p.doc).then(|| *pred_outcomes.next().expect("one per scored claim")))
+        .collect();
+    let outcomes = Outcomes { predicted: pred_outcomes, gold: gold_outcomes };
+    let report = Report {
         overall: overall.prf(),
         per_type: per_type.into_iter().map(|(k, c)| (k, c.prf())).collect(),
         actor: Accuracy::new(actor_ok, actor_n),
         polarity: Accuracy::new(pol_ok, pol_n),
         categories: cats.prf(),
+        modality: ModalityScores::new(&modality_pairs),
         per_document: per_doc.into_iter().map(|(k, c)| (k, c.prf())).collect(),
         confusion,
-    })
+    };
+    Ok((report, outcomes))
 }
 
 pub fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
@@ -288,7 +373,20 @@ pub fn table(r: &Report) -> String {
     row(&mut s, "overall", &r.overall);
     row(&mut s, "threat categories", &r.categories);
     let acc = |a: &Accuracy| a.accuracy.map_or("n/a".to_string(), |x| format!("{x:.3} ({}/{})", a.correct, a.total));
-    s.push_str(&format!("\nactor accuracy     {}\npolarity accuracy  {}\n\nper document\n", acc(&r.actor), acc(&r.polarity)));
+    s.push_str(&format!("\nactor accuracy     {}\npolarity accuracy  {}\nmodality accuracy  {}\n", acc(&r.actor), acc(&r.polarity), acc(&r.modality.accuracy)));
+    s.push_str(&format!("\nmodality (rows gold, columns predicted){:>5}", ""));
+    for m in Modality::ALL {
+        s.push_str(&format!("{:>12}", m.name()));
+    }
+    s.push_str(&format!("{:>9}\n", "recall"));
+    for g in Modality::ALL {
+        s.push_str(&format!("{:<43}", g.name()));
+        for p in Modality::ALL {
+            s.push_str(&format!("{:>12}", r.modality.confusion.get(&g).and_then(|m| m.get(&p)).copied().unwrap_or(0)));
+        }
+        s.push_str(&format!("{:>9.3}\n", r.modality.per_class[&g].recall));
+    }
+    s.push_str("\nper document\n");
     for (d, p) in &r.per_document {
         row(&mut s, d, p);
     }
@@ -330,6 +428,7 @@ mod tests {
             actor_alternatives: vec!["Belarus".into()],
             polarity: (kind == "stance").then(|| "support".into()),
             categories: if kind == "threat" { vec!["terrorism".into()] } else { vec![] },
+            modality: Some(if kind == "threat" { Modality::Negated } else { Modality::Asserted }),
         }
     }
 
@@ -342,6 +441,7 @@ mod tests {
             actor: Some(PredictedActor { text: actor.into(), canonical: Some(actor.into()) }),
             polarity: (kind == "stance").then(|| "oppose".into()),
             categories: if kind == "threat" { vec!["terrorism".into(), "other".into()] } else { vec![] },
+            modality: Some(Modality::Asserted),
         }
     }
 
@@ -369,6 +469,11 @@ mod tests {
         assert!((r.categories.precision - 0.5).abs() < 1e-9);
         assert_eq!(r.per_document["empty"].fp, 1);
         assert_eq!(r.confusion["none"]["proposal"], 1);
+        // The stance's asserted is right; the threat's negated was read as asserted.
+        assert_eq!((r.modality.accuracy.correct, r.modality.accuracy.total), (1, 2));
+        assert_eq!(r.modality.confusion[&Modality::Negated][&Modality::Asserted], 1);
+        assert_eq!(r.modality.per_class[&Modality::Negated].recall, 0.0);
+        assert_eq!(r.modality.per_class[&Modality::Asserted].precision, 0.5);
     }
 
     #[test]
@@ -390,6 +495,23 @@ mod tests {
         let p = vec![pred("h", "stance", (start, end), "Iran")];
         let r = score(&sources, &g, &p).unwrap();
         assert_eq!((r.overall.tp, r.overall.fp, r.overall.fn_), (1, 0, 0));
+    }
+
+    #[test]
+    fn outcomes_say_which_claims_matched() {
+        let text = "Belarus supports X. Terror is a threat. Nothing here.";
+        let sources = sources_of([("d", text)]);
+        let g = vec![
+            gold("d", "stance", "Belarus supports X.", Some("Belarus")),
+            gold("other", "stance", "Not scored.", None),
+            gold("d", "threat", "Terror is a threat.", None),
+        ];
+        let p = vec![pred("d", "proposal", (40, 53), "x"), pred("gone", "threat", (0, 5), "x"), pred("d", "stance", (0, 19), "Belarus")];
+        let (r, o) = score_with_outcomes(&sources, &g, &p).unwrap();
+        assert_eq!(o.predicted, vec![Some(false), None, Some(true)]);
+        let gold: Vec<_> = o.gold.iter().map(|g| g.map(|g| (g.start, g.end, g.matched))).collect();
+        assert_eq!(gold, vec![Some((0, 19, true)), None, Some((20, 39, false))]);
+        assert_eq!((r.overall.tp, r.overall.fp, r.overall.fn_), (1, 1, 1));
     }
 
     #[test]

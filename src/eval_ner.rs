@@ -1,6 +1,8 @@
 //! `claimex eval-ner`: entity-level micro P/R/F1 on a CoNLL file (exact span and type, counted
 //! as seqeval does), through the pipeline's own code path: the sentence is the tokens joined by
-//! spaces, encoded and tagged as any sentence is, and each token takes its first piece's tag.
+//! spaces, encoded as any sentence is, read in windows with its neighbours of the same document
+//! (-DOCSTART- lines part documents; each sentence counts as a paragraph), and each token takes
+//! its first piece's tag.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -11,9 +13,12 @@ use serde::Serialize;
 
 use crate::encode::{Encoder, Pieces};
 use crate::eval::{Counts, Prf};
-use crate::ner::{word_tags, NerModel};
+use crate::ner::word_tags;
+use crate::reader::{self, Model, Text};
 
 pub struct ConllSentence {
+    /// Index of its document (counted at -DOCSTART- lines).
+    pub doc: usize,
     pub tokens: Vec<String>,
     pub gold: Vec<String>,
 }
@@ -21,12 +26,17 @@ pub struct ConllSentence {
 pub fn read_conll(path: &Path) -> Result<Vec<ConllSentence>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut out = Vec::new();
-    let mut cur = ConllSentence { tokens: Vec::new(), gold: Vec::new() };
+    let mut doc = 0;
+    let mut cur = ConllSentence { doc, tokens: Vec::new(), gold: Vec::new() };
     for (n, line) in text.lines().enumerate() {
         let parts: Vec<&str> = line.split_whitespace().collect();
         if parts.is_empty() || parts[0] == "-DOCSTART-" {
             if !cur.tokens.is_empty() {
-                out.push(std::mem::replace(&mut cur, ConllSentence { tokens: Vec::new(), gold: Vec::new() }));
+                out.push(std::mem::replace(&mut cur, ConllSentence { doc, tokens: Vec::new(), gold: Vec::new() }));
+            }
+            if !parts.is_empty() && out.last().is_some_and(|s| s.doc == doc) {
+                doc += 1;
+                cur.doc = doc;
             }
             continue;
         }
@@ -72,7 +82,7 @@ pub struct NerReport {
 }
 
 pub fn evaluate(
-    model: &NerModel,
+    model: &dyn Model,
     encoder: &Encoder,
     sentences: &[ConllSentence],
     batch_size: usize,
@@ -94,9 +104,15 @@ pub fn evaluate(
         words.push(ranges);
     }
     let pieces: Vec<Pieces> = texts.iter().map(|t| encoder.encode(t)).collect::<Result<_>>()?;
-    let refs: Vec<&Pieces> = pieces.iter().collect();
-    let tags = model.tag(&refs, batch_size, max_pieces);
-    let labels = model.labels();
+    let mut texts = Vec::new();
+    let mut first = 0;
+    while first < sentences.len() {
+        let end = (first..sentences.len()).find(|&i| sentences[i].doc != sentences[first].doc).unwrap_or(sentences.len());
+        texts.push(Text { pieces: &pieces[first..end], paragraphs: (first..end).collect() });
+        first = end;
+    }
+    let tags: Vec<Vec<_>> = reader::read(model, &texts, batch_size, max_pieces).into_iter().flatten().map(|r| r.ner).collect();
+    let labels = &model.heads().ner;
     let mut per_type: BTreeMap<String, Counts> = BTreeMap::new();
     let mut out = match predictions {
         Some(p) => Some(std::io::BufWriter::new(
@@ -171,5 +187,14 @@ mod tests {
         assert_eq!(chunks(&tags("B-PER I-PER O B-LOC")), vec![("PER".into(), 0, 2), ("LOC".into(), 3, 4)]);
         assert_eq!(chunks(&tags("I-ORG I-ORG B-ORG")), vec![("ORG".into(), 0, 2), ("ORG".into(), 2, 3)]);
         assert_eq!(chunks(&tags("B-PER I-LOC")), vec![("PER".into(), 0, 1), ("LOC".into(), 1, 2)]);
+    }
+
+    #[test]
+    fn documents_part_at_docstart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.conll");
+        std::fs::write(&path, "-DOCSTART- -X- O O\n\nA O\n\nB O\n\n-DOCSTART- -X- O O\n\nC B-LOC\n").unwrap();
+        let docs: Vec<usize> = read_conll(&path).unwrap().iter().map(|s| s.doc).collect();
+        assert_eq!(docs, [0, 0, 1]);
     }
 }

@@ -8,6 +8,8 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
+use crate::document::EntityLabel;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GazetteerFile {
@@ -77,8 +79,8 @@ struct Office {
 pub struct Actor {
     pub canonical: String,
     pub id: Option<String>,
-    /// PER, ORG, LOC or MISC (CoNLL's types: a country is LOC, its adjective MISC).
-    pub label: &'static str,
+    /// CoNLL's types: a country is LOC, its adjective MISC.
+    pub label: EntityLabel,
     /// Canonical name of the country or organization a person acts for.
     pub affiliation: Option<String>,
     /// A capital standing for its government ("Minsk" → Belarus), or an adjective for its country.
@@ -173,16 +175,16 @@ impl Gazetteer {
             names.get(id).cloned().with_context(|| format!("{whose} refers to unknown id {id:?}"))
         };
         for c in &file.country {
-            let country = g.add_actor(Actor { canonical: c.name.clone(), id: Some(c.id.clone()), label: "LOC", affiliation: None, stands_for: None });
+            let country = g.add_actor(Actor { canonical: c.name.clone(), id: Some(c.id.clone()), label: EntityLabel::Loc, affiliation: None, stands_for: None });
             for p in std::iter::once(&c.name).chain(&c.aliases) {
                 g.add_phrase(p, Entry::Actor(country));
             }
             for a in &c.adjectives {
-                let adj = g.add_actor(Actor { canonical: a.clone(), id: None, label: "MISC", affiliation: None, stands_for: Some(c.name.clone()) });
+                let adj = g.add_actor(Actor { canonical: a.clone(), id: None, label: EntityLabel::Misc, affiliation: None, stands_for: Some(c.name.clone()) });
                 g.add_phrase(a, Entry::Actor(adj));
             }
             for cap in &c.capitals {
-                let city = g.add_actor(Actor { canonical: cap.clone(), id: None, label: "LOC", affiliation: None, stands_for: Some(c.name.clone()) });
+                let city = g.add_actor(Actor { canonical: cap.clone(), id: None, label: EntityLabel::Loc, affiliation: None, stands_for: Some(c.name.clone()) });
                 g.add_phrase(cap, Entry::Actor(city));
             }
             for o in &c.organizations {
@@ -190,7 +192,7 @@ impl Gazetteer {
             }
         }
         for o in &file.organization {
-            let org = g.add_actor(Actor { canonical: o.name.clone(), id: Some(o.id.clone()), label: "ORG", affiliation: None, stands_for: None });
+            let org = g.add_actor(Actor { canonical: o.name.clone(), id: Some(o.id.clone()), label: EntityLabel::Org, affiliation: None, stands_for: None });
             for p in std::iter::once(&o.name).chain(&o.aliases) {
                 g.add_phrase(p, Entry::Actor(org));
             }
@@ -198,7 +200,7 @@ impl Gazetteer {
         let mut titles: HashMap<String, Vec<Tenure>> = HashMap::new();
         for (pi, p) in file.person.iter().enumerate() {
             let affiliation = p.affiliation.as_deref().map(|a| lookup(a, &format!("person {}", p.name))).transpose()?;
-            let person = g.add_actor(Actor { canonical: p.name.clone(), id: None, label: "PER", affiliation, stands_for: None });
+            let person = g.add_actor(Actor { canonical: p.name.clone(), id: None, label: EntityLabel::Per, affiliation, stands_for: None });
             g.people.push(person);
             for n in std::iter::once(&p.name).chain(&p.aliases) {
                 g.add_phrase(n, Entry::Actor(person));

@@ -1,11 +1,13 @@
 //! claimex: news articles in, claims out. Stages, in the order a document meets them:
-//! [`ingest`] → [`segment`] → [`ner`] → [`classify`] → [`assemble`] (with [`resolve`]) →
-//! [`output`], wired by [`pipeline`] and configured by [`config`]. [`eval`] and [`eval_ner`]
-//! score the claims and the NER model against labeled data.
+//! [`ingest`] → [`segment`] → [`reader`] (one model pass; entities decoded by [`ner`]) →
+//! [`assemble`] (with [`resolve`]) → [`output`], wired by [`pipeline`] and configured by
+//! [`config`]. [`eval`] and [`eval_ner`] score the claims and the entities against labeled data;
+//! [`report`] makes an HTML page of an output folder.
+//! The libtorch model ([`onepass`], on [`bert`] and [`model`]) is behind the "torch" feature.
 
 pub mod assemble;
+#[cfg(feature = "torch")]
 pub mod bert;
-pub mod classify;
 pub mod config;
 pub mod document;
 pub mod encode;
@@ -14,11 +16,16 @@ pub mod eval_ner;
 pub mod gazetteer;
 pub mod ingest;
 pub mod interrupt;
+#[cfg(feature = "torch")]
 pub mod model;
 pub mod ner;
+#[cfg(feature = "torch")]
+pub mod onepass;
 pub mod outdir;
 pub mod output;
 pub mod pipeline;
+pub mod reader;
+pub mod report;
 pub mod resolve;
 pub mod segment;
 pub mod store;

@@ -2,6 +2,7 @@
 //! Exit codes: 0 success; 1 some documents failed (run) or the score is below --min-f1 (eval);
 //! 2 the run could not start or finish (bad config, missing model, unwritable output).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -14,9 +15,8 @@ use claimex::encode::Encoder;
 use claimex::eval::{self, GoldClaim, PredictedClaim};
 use claimex::ingest::{self, IngestConfig};
 use claimex::interrupt;
-use claimex::ner::NerModel;
 use claimex::pipeline::Emit;
-use claimex::{eval_ner, pipeline};
+use claimex::{eval_ner, pipeline, report};
 
 #[derive(Parser)]
 #[command(name = "claimex", version, about = "Stance, proposal and threat claims from news articles, as JSONL")]
@@ -62,7 +62,28 @@ enum Command {
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
     },
-    /// Score the NER model on a CoNLL file (entity-level micro P/R/F1, per type).
+    /// Print each document's sentences as claimex segments them (no model): one JSONL line per
+    /// document, {"id", "origin", "sentences": [{"text", "start", "end", "paragraph", ...}]}.
+    /// Training (`make train`) reads the corpus this way.
+    Segment {
+        /// Files or folders to read.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
+    /// Write one self-contained HTML page over a run's output folder: an overview, each document's
+    /// text with its claims highlighted, filters; with --gold, the eval's outcomes and figures.
+    Report {
+        /// The output folder of a run (its documents.jsonl and claims.jsonl).
+        out: PathBuf,
+        /// Gold claims (JSONL): mark true positives, false positives and misses, with claimex
+        /// eval's figures (the documents are read again from where the run read them).
+        #[arg(long)]
+        gold: Option<PathBuf>,
+        /// Where to write the page (default OUT/report.html).
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
+    /// Score the model's entities on a CoNLL file (entity-level micro P/R/F1, per type).
     EvalNer {
         #[command(flatten)]
         pipeline: PipelineArgs,
@@ -231,14 +252,43 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 _ => Ok(ExitCode::SUCCESS),
             }
         }
+        Command::Segment { inputs } => {
+            let mut out = std::io::stdout().lock();
+            let mut failed = false;
+            for raw in ingest::read_inputs(&inputs, &IngestConfig::default()) {
+                match raw.and_then(ingest::ingest) {
+                    Ok(mut doc) => {
+                        claimex::segment::segment(&mut doc);
+                        let record = claimex::output::document_record(&doc);
+                        let line = serde_json::json!({"id": record["id"], "origin": record["origin"], "sentences": record["sentences"]});
+                        writeln!(out, "{line}")?;
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        failed = true;
+                    }
+                }
+            }
+            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Report { out, gold, output } => {
+            let w = report::write(&out, gold.as_deref(), output.as_deref())?;
+            eprintln!(
+                "claimex: wrote {} ({:.1} MB, {} documents, {} claims)",
+                printable(&w.path.display().to_string()),
+                w.bytes as f64 / 1e6,
+                w.documents,
+                w.claims
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::EvalNer { pipeline: args, conll, predictions, json } => {
             let config = args.config()?;
-            tch::set_num_threads(config.threads() as i32);
             let encoder = Encoder::load(&config.models.tokenizer)?;
-            let model = NerModel::load(&config.models.ner, config.device(), config.kind())?;
+            let model = pipeline::libtorch_model()(&config, encoder.vocab_size())?;
             let sentences = eval_ner::read_conll(&conll)?;
             let report = eval_ner::evaluate(
-                &model,
+                &*model,
                 &encoder,
                 &sentences,
                 config.runtime.batch_size,

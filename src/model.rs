@@ -1,5 +1,5 @@
-//! Loading the transformer models (a folder with config.json in rust-bert's BertConfig format and
-//! model.safetensors), and turning windows of word pieces into padded batches.
+//! Loading the transformer model (a folder with config.json in rust-bert's BertConfig format,
+//! plus the label sets of its heads, and model.safetensors), and padding windows into batches.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +8,8 @@ use rust_bert::bert::BertConfig;
 use sha2::{Digest, Sha256};
 use tch::{nn, Device, Kind, Tensor};
 
-use crate::encode::{windows, Pieces, Window};
+use crate::encode::Window;
+use crate::reader::Heads;
 
 /// A model folder as found on disk, with what the manifest records about it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -21,34 +22,40 @@ pub struct ModelFiles {
     pub config: BertConfig,
     /// config.json's layer_norm_eps, which BertConfig does not keep (BERT's 1e-12 when absent).
     pub layer_norm_eps: f64,
+    /// config.json's "heads": the label sets of the model's outputs.
+    pub heads: Heads,
+}
+
+/// config.json's own part (BertConfig ignores it).
+#[derive(serde::Deserialize)]
+struct HeadsConfig {
+    heads: RawHeads,
+}
+
+#[derive(serde::Deserialize)]
+struct RawHeads {
+    ner: Vec<String>,
+    roles: Vec<String>,
+    sentence: Vec<String>,
+    modality: Vec<crate::document::Modality>,
 }
 
 impl ModelFiles {
     pub fn open(dir: &Path) -> Result<Self> {
         let config_path = dir.join("config.json");
         let weights = dir.join("model.safetensors");
-        let text = std::fs::read_to_string(&config_path)
-            .with_context(|| format!("cannot read model config {}", config_path.display()))?;
+        let text = std::fs::read_to_string(&config_path).with_context(|| format!("cannot read model config {}", config_path.display()))?;
         // rust-bert's from_file panics on bad input; parse ourselves for a readable error.
-        let config: BertConfig = serde_json::from_str(&text)
-            .with_context(|| format!("invalid model config {}", config_path.display()))?;
+        let config: BertConfig = serde_json::from_str(&text).with_context(|| format!("invalid model config {}", config_path.display()))?;
         check_shape(&config).with_context(|| format!("invalid model config {}", config_path.display()))?;
         let raw: serde_json::Value = serde_json::from_str(&text)?;
         let layer_norm_eps = raw.get("layer_norm_eps").and_then(|v| v.as_f64()).unwrap_or(1e-12);
-        let bytes = std::fs::read(&weights)
-            .with_context(|| format!("cannot read model weights {}", weights.display()))?;
+        let HeadsConfig { heads: RawHeads { ner, roles, sentence, modality } } = serde_json::from_value(raw).with_context(|| format!("invalid model config {}: \"heads\"", config_path.display()))?;
+        let heads = Heads { ner, roles, sentence, modality };
+        heads.check().with_context(|| format!("invalid model config {}", config_path.display()))?;
+        let bytes = std::fs::read(&weights).with_context(|| format!("cannot read model weights {}", weights.display()))?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
-        Ok(ModelFiles { dir: dir.to_path_buf(), weights, sha256, config, layer_norm_eps })
-    }
-
-    /// Labels in id order, from config.json's id2label.
-    pub fn labels(&self) -> Result<Vec<String>> {
-        let Some(map) = &self.config.id2label else {
-            bail!("{}: config.json has no id2label", self.dir.display());
-        };
-        (0..map.len() as i64)
-            .map(|i| map.get(&i).cloned().with_context(|| format!("{}: id2label lacks {i}", self.dir.display())))
-            .collect()
+        Ok(ModelFiles { dir: dir.to_path_buf(), weights, sha256, config, layer_norm_eps, heads })
     }
 
     /// Builds the model with `build` and loads the weights into it, as `kind` (Float or BFloat16).
@@ -109,27 +116,7 @@ impl Batch {
             mask[row..row + w.ids.len()].fill(1);
         }
         let shape = [windows.len() as i64, width as i64];
-        Batch {
-            ids: Tensor::from_slice(&ids).view(shape).to(device),
-            types: Tensor::from_slice(&types).view(shape).to(device),
-            mask: Tensor::from_slice(&mask).view(shape).to(device),
-        }
-    }
-}
-
-/// Cuts sentences into windows, sorts them by length (so padding is short) and calls `f` on
-/// each batch of at most `batch_size` windows, without gradients.
-pub fn for_each_batch(sentences: &[&Pieces], batch_size: usize, max_pieces: usize, device: Device, mut f: impl FnMut(&[Window], &Batch)) {
-    let mut all: Vec<Window> = sentences.iter().enumerate().flat_map(|(i, p)| windows(i, p, max_pieces)).collect();
-    all.sort_by_key(|w| w.ids.len());
-    let _guard = tch::no_grad_guard();
-    for chunk in all.chunks(batch_size) {
-        // Ctrl-C: the batch in flight finishes, no other starts; the caller sees the flag.
-        if crate::interrupt::requested() {
-            break;
-        }
-        let refs: Vec<&Window> = chunk.iter().collect();
-        f(chunk, &Batch::new(&refs, device));
+        Batch { ids: Tensor::from_slice(&ids).view(shape).to(device), types: Tensor::from_slice(&types).view(shape).to(device), mask: Tensor::from_slice(&mask).view(shape).to(device) }
     }
 }
 

@@ -1,7 +1,8 @@
 //! The topology of a run: stages as workers joined by bounded channels.
 //!
-//! read → prepare (ingest, segment, word pieces; rayon) → ner → classify (one worker owns both
-//! models) → assemble (resolve entities, build claims; rayon) → write (this thread).
+//! read → prepare (ingest, segment, word pieces; rayon) → model (one worker owns it: one pass
+//! per window gives entities and sentence scores) → assemble (resolve entities, build claims;
+//! rayon) → write (this thread).
 //!
 //! Documents flow in input order, each as `Ok(Work)` or the `Err(DocError)` that stopped it, so
 //! one bad document costs only itself and the output order never depends on timing. A document
@@ -23,17 +24,16 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::assemble::{Assembler, Lexicon};
-use crate::classify::ClaimModel;
 use crate::config::PipelineConfig;
 use crate::document::{printable, DocError, Document};
 use crate::encode::{Encoder, Pieces};
 use crate::gazetteer::Gazetteer;
 use crate::ingest::{self, IngestConfig, RawDocument};
-use crate::model::ModelFiles;
-use crate::ner::{piece_words, EntitySpan, NerModel};
+use crate::ner::{self, piece_words, EntitySpan};
 use crate::outdir::OutputDir;
 use crate::output;
 use crate::store::{self, IndexEntry, Saved, Store, Stored};
+use crate::reader::{self, Model, Text};
 use crate::{interrupt, resolve, segment};
 
 /// A document in flight, with what the stages hand each other besides the document itself.
@@ -46,9 +46,9 @@ pub struct Work {
     /// sha256 of the input bytes.
     pub sha256: String,
     pub bytes: usize,
-    /// Word pieces per sentence, shared by both models.
+    /// Word pieces per sentence.
     pub pieces: Vec<Pieces>,
-    /// Entities the NER model found, per sentence, in sentence code points.
+    /// Entities the model found, per sentence, in sentence code points.
     pub mentions: Vec<Vec<EntitySpan>>,
     /// Something the user should hear about this document (a saved result that was refused).
     pub notice: Option<String>,
@@ -79,49 +79,39 @@ impl Resources {
     }
 }
 
-/// Both transformer models. They are loaded on the thread that runs them: libtorch's OpenMP
-/// threads belong to the thread that first runs an operation, and a second team (made, say, by
-/// loading on the main thread) oversubscribes the cores and slows every forward pass by a third.
-struct Models {
-    ner: NerModel,
-    claims: ClaimModel,
-}
+/// Makes the model, on the thread that runs it: libtorch's OpenMP threads belong to the thread
+/// that first runs an operation, and a second team (made, say, by loading on the main thread)
+/// oversubscribes the cores and slows every forward pass by a third.
+pub type Loader = Box<dyn FnOnce(&PipelineConfig, usize) -> Result<Box<dyn Model>> + Send>;
 
-/// What the rest of the run needs to know about the models.
-struct ModelsInfo {
-    ner: ModelFiles,
-    ner_labels: Vec<String>,
-    claims: ModelFiles,
-    categories: Vec<String>,
-}
-
-impl Models {
-    fn load(config: &PipelineConfig, vocab_size: usize) -> Result<Self> {
+/// The model the config names (`models.model`), on `runtime.device`, checked against the
+/// tokenizer's vocabulary of `vocab_size` pieces.
+#[cfg(feature = "torch")]
+pub fn libtorch_model() -> Loader {
+    Box::new(|config, vocab_size| {
         let (device, kind) = (config.device(), config.kind());
         if let tch::Device::Cuda(n) = device {
             let found = if tch::Cuda::is_available() { tch::Cuda::device_count() as usize } else { 0 };
             anyhow::ensure!(n < found, "runtime.device = {:?}: this machine has {found} CUDA devices visible to libtorch", config.runtime.device);
         }
-        let ner = NerModel::load(&config.models.ner, device, kind).context("cannot load the NER model")?;
-        let claims = ClaimModel::load(&config.models.claims, device, kind).context("cannot load the claim model")?;
-        for (name, files) in [("ner", &ner.files), ("claims", &claims.files)] {
-            anyhow::ensure!(
-                files.config.vocab_size as usize == vocab_size,
-                "model {name} expects {} word pieces but the tokenizer has {vocab_size}",
-                files.config.vocab_size,
-            );
-        }
-        Ok(Models { ner, claims })
-    }
+        tch::set_num_threads(config.threads() as i32);
+        let model = crate::onepass::OnePass::load(&config.models.model, device, kind).context("cannot load the model")?;
+        crate::onepass::check_vocab(&model, vocab_size)?;
+        Ok(Box::new(model))
+    })
+}
 
-    fn info(&self) -> ModelsInfo {
-        ModelsInfo {
-            ner: self.ner.files.clone(),
-            ner_labels: self.ner.labels().to_vec(),
-            claims: self.claims.files.clone(),
-            categories: self.claims.categories.clone(),
-        }
-    }
+/// Without libtorch there is no model to run: the run stops before reading any document.
+#[cfg(not(feature = "torch"))]
+pub fn libtorch_model() -> Loader {
+    Box::new(|_, _| anyhow::bail!("this claimex was built without libtorch (cargo feature \"torch\"): it cannot run the model"))
+}
+
+/// What the rest of the run needs to know about the model.
+struct ModelInfo {
+    /// What the manifest records (path, sha256, heads).
+    described: serde_json::Value,
+    categories: Vec<String>,
 }
 
 /// What a run did, for the exit code and the summary line.
@@ -141,11 +131,16 @@ pub struct Summary {
 }
 
 pub fn run(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool) -> Result<Summary> {
+    run_with(config, inputs, quiet, libtorch_model())
+}
+
+/// [`run`] with the model `load` makes.
+pub fn run_with(config: &PipelineConfig, inputs: &[PathBuf], quiet: bool, load: Loader) -> Result<Summary> {
     let started = Instant::now();
     interrupt::install();
     // The output folder is locked and checked before anything slow happens.
     let out = OutputDir::open(&config.output.dir)?;
-    let engine = Engine::start(config, quiet)?;
+    let engine = Engine::start(config, quiet, load)?;
     let load_seconds = started.elapsed().as_secs_f64();
     let model_info = engine.model_info(config)?;
     let store = Arc::new(Store::open(out, &fingerprint(config, &model_info))?);
@@ -272,7 +267,7 @@ pub fn stream(config: &PipelineConfig, input: impl std::io::Read + Send + 'stati
     if raws.peek().is_none() {
         return Ok(failed);
     }
-    let flow = Engine::start(config, true)?.feed(config, raws, None);
+    let flow = Engine::start(config, true, libtorch_model())?.feed(config, raws, None);
     let mut wrote = Ok(());
     for item in flow.items.iter() {
         match item {
@@ -317,11 +312,11 @@ fn emit_document(doc: &Document, emit: Emit, out: &mut impl Write) -> std::io::R
 struct Engine {
     threads: usize,
     resources: Resources,
-    models: ModelsInfo,
+    models: ModelInfo,
     to_models: SyncSender<Item>,
     from_models: Receiver<Item>,
     infer: thread::JoinHandle<Duration>,
-    model_time: Arc<std::sync::Mutex<[Duration; 2]>>,
+    model_time: Arc<std::sync::Mutex<Duration>>,
     bars: Bars,
     prepare_bar: ProgressBar,
     assemble_bar: ProgressBar,
@@ -329,34 +324,34 @@ struct Engine {
 }
 
 impl Engine {
-    /// Loads the resources and the models, and says how that went before any document is read.
-    fn start(config: &PipelineConfig, quiet: bool) -> Result<Engine> {
+    /// Loads the resources and the model, and says how that went before any document is read.
+    fn start(config: &PipelineConfig, quiet: bool, load: Loader) -> Result<Engine> {
         let threads = config.threads();
         // Failing to size the global pool only means it was sized before (tests): keep going.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
         let resources = Resources::load(config)?;
         let (to_models, prep_rx) = sync_channel::<Item>(CHANNEL_BOUND);
         let (inf_tx, from_models) = sync_channel::<Item>(CHANNEL_BOUND);
-        let (ready_tx, ready_rx) = sync_channel::<Result<ModelsInfo>>(1);
-        let model_time = Arc::new(std::sync::Mutex::new([Duration::ZERO; 2]));
+        let (ready_tx, ready_rx) = sync_channel::<Result<ModelInfo>>(1);
+        let model_time = Arc::new(std::sync::Mutex::new(Duration::ZERO));
         let mut bars = Bars::new(quiet);
-        let (prepare_bar, ner_bar, classify_bar) = (bars.add("prepare"), bars.add("ner"), bars.add("classify"));
+        let (prepare_bar, model_bar) = (bars.add("prepare"), bars.add("model"));
         let (assemble_bar, write_bar) = (bars.add("assemble"), bars.add("write"));
         let infer = {
             let (config, clock, vocab_size) = (config.clone(), model_time.clone(), resources.encoder.vocab_size());
             thread::spawn(move || {
-                tch::set_num_threads(threads as i32);
                 // A model file libtorch cannot take may panic inside tch: that is a load error too.
-                let loaded = catch_unwind(AssertUnwindSafe(|| Models::load(&config, vocab_size)))
-                    .unwrap_or_else(|p| Err(anyhow::anyhow!("cannot load the models: {}", panic_message(&p))));
-                let models = match loaded {
+                let loaded = catch_unwind(AssertUnwindSafe(|| load(&config, vocab_size)))
+                    .unwrap_or_else(|p| Err(anyhow::anyhow!("cannot load the model: {}", panic_message(&p))));
+                let model = match loaded {
                     Ok(m) => m,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
                         return Duration::ZERO;
                     }
                 };
-                let _ = ready_tx.send(Ok(models.info()));
+                let heads = model.heads();
+                let _ = ready_tx.send(Ok(ModelInfo { described: model.describe(), categories: heads.categories().to_vec() }));
                 let (batch, window) = (config.runtime.batch_size, config.runtime.max_pieces);
                 serve(prep_rx, inf_tx, MODEL_CHUNK, |items: Vec<Item>| {
                     // After Ctrl-C the documents still queued pass through unprocessed.
@@ -364,18 +359,11 @@ impl Engine {
                         return items.into_iter().map(not_processed).collect();
                     }
                     let t = Instant::now();
-                    let items = batch_or_fail(items, "ner", |works| tag_entities(&models.ner, works, batch, window));
-                    ner_bar.inc(items.len() as u64);
-                    let t2 = Instant::now();
-                    let items = batch_or_fail(items, "classify", |works| score_sentences(&models.claims, works, batch, window));
-                    classify_bar.inc(items.len() as u64);
-                    {
-                        let mut clock = clock.lock().expect("model clock");
-                        clock[0] += t2 - t;
-                        clock[1] += t2.elapsed();
-                    }
+                    let items = batch_or_fail(items, "model", |works| read_documents(&*model, works, batch, window));
+                    model_bar.inc(items.len() as u64);
+                    *clock.lock().expect("model clock") += t.elapsed();
                     release_free_memory();
-                    // The models stop between batches on Ctrl-C, leaving this chunk unfinished.
+                    // The model stops between batches on Ctrl-C, leaving this chunk unfinished.
                     if interrupt::requested() {
                         return items.into_iter().map(not_processed).collect();
                     }
@@ -386,18 +374,16 @@ impl Engine {
         let models = match ready_rx.recv() {
             Ok(Ok(info)) => info,
             Ok(Err(e)) => return Err(e),
-            Err(_) => return Err(anyhow::anyhow!("the model thread stopped while loading the models")),
+            Err(_) => return Err(anyhow::anyhow!("the model thread stopped while loading the model")),
         };
         Ok(Engine { threads, resources, models, to_models, from_models, infer, model_time, bars, prepare_bar, assemble_bar, write_bar })
     }
 
-    /// What the manifest records of the models and data files (their sha256s key the store).
+    /// What the manifest records of the model and data files (their sha256s key the store).
     fn model_info(&self, config: &PipelineConfig) -> Result<serde_json::Value> {
-        let m = &self.models;
         Ok(json!({
             "tokenizer": {"path": config.models.tokenizer, "sha256": sha256_file(&config.models.tokenizer)?},
-            "ner": {"path": m.ner.dir, "sha256": m.ner.sha256, "labels": m.ner_labels, "provisional": false},
-            "claims": {"path": m.claims.dir, "sha256": m.claims.sha256, "categories": m.categories, "provisional": false},
+            "model": self.models.described,
             "gazetteer": {"path": config.models.gazetteer, "version": self.resources.gazetteer.version, "sha256": sha256_file(&config.models.gazetteer)?},
         }))
     }
@@ -466,12 +452,12 @@ struct Flow {
     infer: thread::JoinHandle<Duration>,
     prepare_stage: thread::JoinHandle<Duration>,
     assemble_stage: thread::JoinHandle<Duration>,
-    model_time: Arc<std::sync::Mutex<[Duration; 2]>>,
+    model_time: Arc<std::sync::Mutex<Duration>>,
 }
 
 impl Flow {
     /// Waits for every stage and returns the time each was busy (`write` is the caller's).
-    fn finish(self, write: Duration) -> [(&'static str, Duration); 5] {
+    fn finish(self, write: Duration) -> [(&'static str, Duration); 4] {
         let Flow { items, bars, reader, infer, prepare_stage, assemble_stage, model_time, .. } = self;
         // Whatever the caller left unread is dropped, so the stages drain and stop.
         drop(items);
@@ -480,8 +466,7 @@ impl Flow {
         let model = *model_time.lock().expect("model clock");
         let busy = [
             ("prepare", prepare_stage.join().expect("prepare stage")),
-            ("ner", model[0]),
-            ("classify", model[1]),
+            ("model", model),
             ("assemble", assemble_stage.join().expect("assemble stage")),
             ("write", write),
         ];
@@ -498,7 +483,7 @@ fn not_processed(item: Item) -> Item {
 /// What decides a document's output besides its bytes: models, lexicons, output settings.
 /// Batch size, threads and device are left out: they do not change the output.
 fn fingerprint(config: &PipelineConfig, models: &serde_json::Value) -> String {
-    let hashes: Vec<&serde_json::Value> = ["tokenizer", "ner", "claims", "gazetteer"].iter().map(|m| &models[m]["sha256"]).collect();
+    let hashes: Vec<&serde_json::Value> = ["tokenizer", "model", "gazetteer"].iter().map(|m| &models[m]["sha256"]).collect();
     let what = json!({
         "claimex": env!("CARGO_PKG_VERSION"),
         // The program itself shapes the output too (its rules, the data files it embeds): a
@@ -626,29 +611,26 @@ fn release_free_memory() {
     }
 }
 
-/// The ner stage: tags every sentence of the documents in one sorted batch run, then decodes
+/// The model stage: reads the sentences of the documents in one sorted batch run, then decodes
 /// each sentence's entities.
-fn tag_entities(ner: &NerModel, works: &mut [&mut Work], batch: usize, window: usize) {
-    let all: Vec<&Pieces> = works.iter().flat_map(|w| w.pieces.iter()).collect();
-    let tags = ner.tag(&all, batch, window);
-    let mut tags = tags.iter();
-    for w in works.iter_mut() {
+fn read_documents(model: &dyn Model, works: &mut [&mut Work], batch: usize, window: usize) {
+    let readings = {
+        let texts: Vec<Text> =
+            works.iter().map(|w| Text { pieces: &w.pieces, paragraphs: w.doc.sentences.iter().map(|s| s.paragraph).collect() }).collect();
+        reader::read(model, &texts, batch, window)
+    };
+    let heads = model.heads();
+    for (w, sentences) in works.iter_mut().zip(readings) {
         let Work { doc, pieces, mentions, .. } = &mut **w;
-        *mentions = pieces
-            .iter()
-            .zip(&doc.sentences)
-            .zip(tags.by_ref())
-            .map(|((p, s), t)| ner.entities(&s.text, p, t, &piece_words(p)))
-            .collect();
-    }
-}
-
-/// The classify stage: claim probabilities for every sentence.
-fn score_sentences(claims: &ClaimModel, works: &mut [&mut Work], batch: usize, window: usize) {
-    let all: Vec<&Pieces> = works.iter().flat_map(|w| w.pieces.iter()).collect();
-    let mut scores = claims.score(&all, batch, window).into_iter();
-    for w in works.iter_mut() {
-        w.doc.scores = scores.by_ref().take(w.pieces.len()).collect();
+        let mut holders = Vec::with_capacity(sentences.len());
+        *mentions = Vec::with_capacity(sentences.len());
+        for ((p, s), r) in pieces.iter().zip(&doc.sentences).zip(&sentences) {
+            let words = piece_words(p);
+            mentions.push(ner::entities(&heads.ner, &s.text, p, &r.ner, &words));
+            holders.push(ner::spans(&heads.roles, &s.text, p, &r.roles, &words).into_iter().filter(|t| t.kind == "HOLDER").map(|t| (t.start, t.end)).collect());
+        }
+        doc.holders = holders;
+        doc.scores = sentences.into_iter().map(|r| r.scores).collect();
     }
 }
 

@@ -2,7 +2,7 @@
 //! canonical names, and within a document speakers ("he", "the official", a title) resolve to
 //! the named person.
 
-use crate::document::{round4, Document, Entity, SpeakerCue, Span};
+use crate::document::{round4, Document, Entity, EntityLabel, Origin, SpeakerCue, Span};
 use crate::gazetteer::{Actor, Gazetteer};
 use crate::ner::EntitySpan;
 
@@ -16,19 +16,19 @@ pub fn resolve(doc: &mut Document, model: &[Vec<EntitySpan>], gazetteer: &Gazett
     let mut entities: Vec<Entity> = Vec::new();
     for (i, sentence) in doc.sentences.iter().enumerate() {
         let found = gazetteer.find(&sentence.text, date.as_deref());
-        let mut candidates: Vec<(EntitySpan, Option<Actor>, &'static str)> = Vec::new();
+        let mut candidates: Vec<(EntitySpan, Option<Actor>, Origin)> = Vec::new();
         for m in model.get(i).into_iter().flatten().filter(|m| m.score >= min_score) {
             let text = slice(&sentence.text, m.start, m.end);
             let same = found.iter().find(|g| g.start == m.start && g.end == m.end).map(|g| g.actor.clone());
-            candidates.push((m.clone(), same.or_else(|| gazetteer.lookup(&text, date.as_deref())), "model"));
+            candidates.push((m.clone(), same.or_else(|| gazetteer.lookup(&text, date.as_deref())), Origin::Model));
         }
         for g in &found {
-            let span = EntitySpan { start: g.start, end: g.end, label: g.actor.label.to_string(), score: 1.0 };
-            candidates.push((span, Some(g.actor.clone()), "gazetteer"));
+            let span = EntitySpan { start: g.start, end: g.end, label: g.actor.label, score: 1.0 };
+            candidates.push((span, Some(g.actor.clone()), Origin::Gazetteer));
         }
         // Longer spans win overlaps; on equal spans the model's (pushed first) stays.
         candidates.sort_by_key(|(s, _, _)| (std::cmp::Reverse(s.end - s.start), s.start));
-        let mut kept: Vec<(EntitySpan, Option<Actor>, &'static str)> = Vec::new();
+        let mut kept: Vec<(EntitySpan, Option<Actor>, Origin)> = Vec::new();
         for c in candidates {
             if kept.iter().all(|k| k.0.end <= c.0.start || c.0.end <= k.0.start) {
                 kept.push(c);
@@ -41,7 +41,7 @@ pub fn resolve(doc: &mut Document, model: &[Vec<EntitySpan>], gazetteer: &Gazett
             let mut e = Entity {
                 canonical: text.clone(),
                 text,
-                label: span.label.clone(),
+                label: span.label,
                 start: source.start,
                 end: source.end,
                 score: round4(span.score),
@@ -63,7 +63,7 @@ pub fn resolve(doc: &mut Document, model: &[Vec<EntitySpan>], gazetteer: &Gazett
     for (i, cue) in cues.into_iter().enumerate() {
         let speaker = cue.map(|cue| resolve_cue(doc, i, &cue, gazetteer)).filter(|e| !e.canonical.is_empty());
         if let Some(s) = &speaker {
-            if s.origin == "coreference" && !doc.entities.iter().any(|e| e.start == s.start && e.end == s.end) {
+            if s.origin == Origin::Coreference && !doc.entities.iter().any(|e| e.start == s.start && e.end == s.end) {
                 doc.entities.push(s.clone());
             }
         }
@@ -81,20 +81,20 @@ fn honorifics() -> &'static std::collections::HashSet<&'static str> {
 }
 
 fn apply(e: &mut Entity, a: &Actor) {
-    e.canonical = a.stands_for.clone().filter(|_| a.label == "MISC").unwrap_or_else(|| a.canonical.clone());
+    e.canonical = a.stands_for.clone().filter(|_| a.label == EntityLabel::Misc).unwrap_or_else(|| a.canonical.clone());
     e.id = a.id.clone();
-    if e.label == "PER" || a.label == "PER" {
+    if e.label == EntityLabel::Per || a.label == EntityLabel::Per {
         e.affiliation = a.affiliation.clone();
     }
-    if a.label == "PER" {
-        e.label = "PER".into();
+    if a.label == EntityLabel::Per {
+        e.label = EntityLabel::Per;
     }
 }
 
 /// "Khrenin", "Mr Khrenin", "Defence Minister Khrenin" after "Viktor Khrenin": a person named by
 /// part of an earlier full name, titles and honorifics (data/honorifics.txt) aside.
 fn link_to_earlier(e: &mut Entity, earlier: &[Entity]) {
-    if e.label != "PER" {
+    if e.label != EntityLabel::Per {
         return;
     }
     let mut parts: Vec<&str> = e.text.split_whitespace().collect();
@@ -102,7 +102,7 @@ fn link_to_earlier(e: &mut Entity, earlier: &[Entity]) {
         parts.remove(0);
     }
     if let Some(full) = earlier.iter().rev().find(|x| {
-        x.label == "PER" && x.canonical != e.text && {
+        x.label == EntityLabel::Per && x.canonical != e.text && {
             let names: Vec<&str> = x.canonical.split_whitespace().collect();
             parts.len() < names.len() && names.ends_with(&parts)
         }
@@ -120,15 +120,15 @@ fn resolve_cue(doc: &Document, quoted: usize, cue: &SpeakerCue, gazetteer: &Gaze
     let sentence = doc.sentences.iter().position(|s| s.span.contains(cue.span)).unwrap_or(quoted);
     // The last person in the cue: "Foreign Ministry spokeswoman Irina Volkova" is Volkova, not
     // whoever holds the title in the gazetteer.
-    if let Some(e) = doc.entities.iter().rev().find(|e| e.label == "PER" && e.start < cue.span.end && cue.span.start < e.end) {
+    if let Some(e) = doc.entities.iter().rev().find(|e| e.label == EntityLabel::Per && e.start < cue.span.end && cue.span.start < e.end) {
         if e.start == cue.span.start && e.end == cue.span.end {
             return e.clone();
         }
-        return Entity { text: cue.text.clone(), start: cue.span.start, end: cue.span.end, origin: "coreference", ..e.clone() };
+        return Entity { text: cue.text.clone(), start: cue.span.start, end: cue.span.end, origin: Origin::Coreference, ..e.clone() };
     }
     let base = Entity {
         text: cue.text.clone(),
-        label: "PER".into(),
+        label: EntityLabel::Per,
         start: cue.span.start,
         end: cue.span.end,
         score: 1.0,
@@ -136,9 +136,9 @@ fn resolve_cue(doc: &Document, quoted: usize, cue: &SpeakerCue, gazetteer: &Gaze
         canonical: cue.text.clone(),
         id: None,
         affiliation: None,
-        origin: "coreference",
+        origin: Origin::Coreference,
     };
-    if let Some(a) = gazetteer.find(&cue.text, doc.published.as_deref()).into_iter().find(|m| m.actor.label == "PER") {
+    if let Some(a) = gazetteer.find(&cue.text, doc.published.as_deref()).into_iter().find(|m| m.actor.label == EntityLabel::Per) {
         let mut e = base;
         apply(&mut e, &a.actor);
         return e;
@@ -158,7 +158,7 @@ fn resolve_cue(doc: &Document, quoted: usize, cue: &SpeakerCue, gazetteer: &Gaze
 pub fn last_person_before(doc: &Document, at: Span) -> Option<&Entity> {
     doc.entities
         .iter()
-        .filter(|e| e.label == "PER" && e.end <= at.start && e.origin != "coreference" && !e.canonical.is_empty())
+        .filter(|e| e.label == EntityLabel::Per && e.end <= at.start && e.origin != Origin::Coreference && !e.canonical.is_empty())
         .max_by_key(|e| e.end)
 }
 
@@ -174,7 +174,7 @@ mod tests {
     fn person(text: &str, canonical: &str) -> Entity {
         Entity {
             text: text.into(),
-            label: "PER".into(),
+            label: EntityLabel::Per,
             start: 0,
             end: 0,
             score: 1.0,
@@ -182,7 +182,7 @@ mod tests {
             canonical: canonical.into(),
             id: None,
             affiliation: None,
-            origin: "model",
+            origin: Origin::Model,
         }
     }
 

@@ -4,6 +4,8 @@
 //! still has its output, the exit code (1 when a document failed), and the span invariants of
 //! every document that was processed: spans in code points, inside the source, and for plain
 //! text `source[start:end]` is the text.
+// Drives the built binary, which runs the model: needs the libtorch build.
+#![cfg(feature = "torch")]
 
 use std::fs;
 use std::io::Write;
@@ -263,7 +265,7 @@ impl Case {
             let value = line.split('=').nth(1).map(|v| v.split('#').next().unwrap().trim().trim_matches('"'));
             match (key, value) {
                 ("max_document_bytes", _) => text.push_str(&format!("max_document_bytes = {max}\n")),
-                ("tokenizer" | "ner" | "claims" | "gazetteer", Some(v)) => {
+                ("tokenizer" | "model" | "gazetteer", Some(v)) => {
                     text.push_str(&format!("{key} = \"{ROOT}/{v}\"\n"))
                 }
                 _ => {

@@ -1,5 +1,7 @@
 //! An installed claimex and an unpacked bundle run from any folder (scripts/install.sh, `make
 //! install`, `make bundle`), and a claimex that cannot find its models says where it looked.
+// Drives the built binary, which runs the model: needs the libtorch build.
+#![cfg(feature = "torch")]
 
 use std::fs;
 use std::path::Path;

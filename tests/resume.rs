@@ -1,5 +1,7 @@
 //! Batch runs that survive: incremental reruns, SIGKILL at random moments, Ctrl-C.
 //! Each is compared byte for byte with a clean run over the same inputs.
+// Drives the built binary, which runs the model: needs the libtorch build.
+#![cfg(feature = "torch")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

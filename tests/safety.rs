@@ -1,5 +1,7 @@
 //! Safe on shared machines and under concurrent runs (issue 14): each case a security reviewer or
 //! a careful user tried, reproduced with the built binary in a temp folder.
+// Drives the built binary, which runs the model: needs the libtorch build.
+#![cfg(feature = "torch")]
 
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
@@ -335,7 +337,7 @@ fn an_unusable_output_folder_is_found_before_the_models_load() {
     let dir = tempfile::tempdir().unwrap();
     // Models that cannot load: if the output folder were checked after them, the error would name them.
     let config = dir.path().join("pipeline.toml");
-    fs::write(&config, "[models]\nner = \"/nonexistent/ner\"\n").unwrap();
+    fs::write(&config, "[models]\nmodel = \"/nonexistent/model\"\n").unwrap();
     let out = dir.path().join("o");
     fs::create_dir(&out).unwrap();
     fs::write(out.join(".claimex"), "a file where the state folder goes").unwrap();
@@ -370,13 +372,12 @@ fn control_characters_in_names_are_escaped_on_the_terminal() {
 }
 
 /// A config for the shipped models, with `extra` appended (absolute paths: it lives in a temp dir).
-fn config_with(dir: &Path, models: Option<(&Path, &Path)>, extra: &str) -> PathBuf {
-    let (ner, claims) = models.map(|(n, c)| (n.to_path_buf(), c.to_path_buf())).unwrap_or_else(|| (Path::new(ROOT).join("models/ner"), Path::new(ROOT).join("models/claims")));
+fn config_with(dir: &Path, model: Option<&Path>, extra: &str) -> PathBuf {
+    let model = model.map(Path::to_path_buf).unwrap_or_else(|| Path::new(ROOT).join("models/multitask"));
     let text = format!(
-        "[models]\ntokenizer = {:?}\nner = {:?}\nclaims = {:?}\ngazetteer = {:?}\n{extra}",
+        "[models]\ntokenizer = {:?}\nmodel = {:?}\ngazetteer = {:?}\n{extra}",
         Path::new(ROOT).join("models/tokenizer.json"),
-        ner,
-        claims,
+        model,
         Path::new(ROOT).join("data/gazetteer.toml")
     );
     let path = dir.join(format!("pipeline-{}.toml", fs::read_dir(dir).unwrap().count()));
@@ -406,17 +407,27 @@ fn bad_settings_and_model_files_are_errors_not_panics() {
     // A model whose config.json says hidden_size = 0.
     let zero = dir.path().join("zero");
     fs::create_dir(&zero).unwrap();
-    let mut cfg: Value = serde_json::from_slice(&fs::read(Path::new(ROOT).join("models/claims/config.json")).unwrap()).unwrap();
+    let shipped = Path::new(ROOT).join("models/multitask");
+    let mut cfg: Value = serde_json::from_slice(&fs::read(shipped.join("config.json")).unwrap()).unwrap();
     cfg["hidden_size"] = 0.into();
     fs::write(zero.join("config.json"), cfg.to_string()).unwrap();
-    symlink(Path::new(ROOT).join("models/claims/model.safetensors"), zero.join("model.safetensors")).unwrap();
-    refused(dir.path(), &config_with(dir.path(), Some((&Path::new(ROOT).join("models/ner"), &zero)), ""), "hidden_size = 0");
-    // The claim model's config with the NER model's weights: the classifier shapes differ.
+    symlink(shipped.join("model.safetensors"), zero.join("model.safetensors")).unwrap();
+    refused(dir.path(), &config_with(dir.path(), Some(&zero), ""), "hidden_size = 0");
+    // Heads that do not fit the weights: one more NER tag than the file was trained with.
     let mixed = dir.path().join("mixed");
     fs::create_dir(&mixed).unwrap();
-    fs::copy(Path::new(ROOT).join("models/claims/config.json"), mixed.join("config.json")).unwrap();
-    symlink(Path::new(ROOT).join("models/ner/model.safetensors"), mixed.join("model.safetensors")).unwrap();
-    refused(dir.path(), &config_with(dir.path(), Some((&Path::new(ROOT).join("models/ner"), &mixed)), ""), "cannot load model weights");
+    let mut cfg: Value = serde_json::from_slice(&fs::read(shipped.join("config.json")).unwrap()).unwrap();
+    cfg["heads"]["ner"].as_array_mut().unwrap().extend(["B-EXTRA".into(), "I-EXTRA".into()]);
+    fs::write(mixed.join("config.json"), cfg.to_string()).unwrap();
+    symlink(shipped.join("model.safetensors"), mixed.join("model.safetensors")).unwrap();
+    refused(dir.path(), &config_with(dir.path(), Some(&mixed), ""), "cannot load model weights");
+    // A config without the heads.
+    let headless = dir.path().join("headless");
+    fs::create_dir(&headless).unwrap();
+    cfg.as_object_mut().unwrap().remove("heads");
+    fs::write(headless.join("config.json"), cfg.to_string()).unwrap();
+    symlink(shipped.join("model.safetensors"), headless.join("model.safetensors")).unwrap();
+    refused(dir.path(), &config_with(dir.path(), Some(&headless), ""), "heads");
 }
 
 #[test]

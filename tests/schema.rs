@@ -2,6 +2,8 @@
 //! documents and the manifest of a folder run with good and failing documents, and a streaming
 //! run's tagged lines and error records. The check is scripts/check_schema.py (jsonschema, which
 //! `make setup` installs into .venv).
+// Drives the built binary, which runs the model: needs the libtorch build.
+#![cfg(feature = "torch")]
 
 use std::fs;
 use std::io::Write;

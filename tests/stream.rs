@@ -1,5 +1,7 @@
 //! `claimex run -`: JSONL documents on standard input, output lines on standard output, the
 //! contract of a Unix filter (Spark's RDD.pipe, Hadoop streaming, GNU parallel).
+// Drives the built binary, which runs the model: needs the libtorch build.
+#![cfg(feature = "torch")]
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -102,7 +104,7 @@ fn a_failed_document_is_an_error_record_and_the_stream_goes_on() {
 fn empty_input_exits_at_once_without_loading_models() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("pipeline.toml");
-    fs::write(&config, "[models]\nner = \"/nonexistent\"\nclaims = \"/nonexistent\"\n").unwrap();
+    fs::write(&config, "[models]\nmodel = \"/nonexistent\"\n").unwrap();
     let out = stream("", &["--config", config.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stdout.is_empty());

@@ -1,12 +1,13 @@
-//! The floor for bench/run.py: the bare forward passes of claimex's two models over a file of
-//! sentences (one per line), in one process, batched as the pipeline batches them.
+//! The floor for bench/run.py: the bare model passes of claimex's one-pass model over the
+//! documents' sentences, in one process, packed and batched as the pipeline does it.
 //!
-//!     bench_floor --sentences FILE [--config pipeline.toml] [--batch-size N] [--threads N]
-//!                 [--chunk-sentences N] [--dump FILE]
+//!     bench_floor --documents FILE [--config pipeline.toml] [--batch-size N] [--threads N]
+//!                 [--chunk-documents N] [--dump FILE]
 //!
-//! Only `NerModel::tag` and `ClaimModel::score` are timed (window building, padding, the
-//! forward passes, softmax/sigmoid and copying the results back); loading, tokenizing and entity
-//! decoding are timed apart and reported but are not part of the floor. Prints one JSON object.
+//! FILE: JSONL, one document per line: {"sentences": [text, …], "paragraphs": [n, …]}.
+//! Only `reader::read` is timed (packing, padding, the forward passes, softmax/sigmoid and
+//! copying the results back); loading, tokenizing and entity decoding are timed apart and
+//! reported but are not part of the floor. Prints one JSON object.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,20 +15,22 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use serde::Deserialize;
 use serde_json::json;
 
-use claimex::classify::ClaimModel;
 use claimex::config::PipelineConfig;
-use claimex::encode::{windows, Encoder, Pieces};
-use claimex::ner::{piece_words, NerModel};
+use claimex::encode::{pack, Encoder, Pieces};
+use claimex::ner::{entities, piece_words};
+use claimex::pipeline::libtorch_model;
+use claimex::reader::{read, Text};
 
 #[derive(Parser)]
-#[command(name = "bench_floor", about = "Time the bare forward passes of claimex's NER and claim models")]
+#[command(name = "bench_floor", about = "Time the bare passes of claimex's one-pass model")]
 struct Args {
-    /// Sentences, one per line (empty lines are skipped).
+    /// Documents as JSONL: {"sentences": [text, …], "paragraphs": [n, …]}.
     #[arg(long)]
-    sentences: PathBuf,
-    /// Pipeline description (default: ./pipeline.toml when present); gives models and defaults.
+    documents: PathBuf,
+    /// Pipeline description (default: ./pipeline.toml when present); gives the model and defaults.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Windows per forward pass (default: runtime.batch_size of the config).
@@ -36,19 +39,22 @@ struct Args {
     /// libtorch intra-op threads (default: runtime.threads of the config; 0 = all cores).
     #[arg(long)]
     threads: Option<usize>,
-    /// Call tag/score on consecutive groups of this many sentences (0 = all in one call, which
-    /// sorts every window by length: the least padding).
+    /// Read consecutive groups of this many documents per call, as the pipeline's model stage
+    /// takes them (0 = all in one call, which sorts every window by length: the least padding).
     #[arg(long, default_value_t = 0)]
-    chunk_sentences: usize,
-    /// Write per-sentence results (pieces, entities, claim probabilities) as JSONL here.
+    chunk_documents: usize,
+    /// Write per-sentence results (pieces, entities, sentence probabilities) as JSONL here.
     #[arg(long)]
     dump: Option<PathBuf>,
-    /// Which models to time: "ner,claims" (both, the default), "ner" or "claims".
-    #[arg(long, default_value = "ner,claims", value_delimiter = ',')]
-    models: Vec<String>,
-    /// Untimed forward passes on the first batch before timing (0 = none).
+    /// Untimed passes over the first documents before timing (0 = none).
     #[arg(long, default_value_t = 1)]
     warmup: usize,
+}
+
+#[derive(Deserialize)]
+struct Doc {
+    sentences: Vec<String>,
+    paragraphs: Vec<usize>,
 }
 
 fn main() -> Result<()> {
@@ -66,65 +72,51 @@ fn main() -> Result<()> {
         config.runtime.threads = t;
     }
     config.validate()?;
-    let threads = config.threads();
-    tch::set_num_threads(threads as i32);
     let (batch, window) = (config.runtime.batch_size, config.runtime.max_pieces);
 
-    let text = std::fs::read_to_string(&args.sentences).with_context(|| format!("cannot read {}", args.sentences.display()))?;
-    let sentences: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    anyhow::ensure!(!sentences.is_empty(), "{}: no sentences", args.sentences.display());
+    let text = std::fs::read_to_string(&args.documents).with_context(|| format!("cannot read {}", args.documents.display()))?;
+    let docs: Vec<Doc> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str(l).with_context(|| format!("{}:{}: invalid document", args.documents.display(), i + 1)))
+        .collect::<Result<_>>()?;
+    anyhow::ensure!(docs.iter().all(|d| d.sentences.len() == d.paragraphs.len()), "every document needs one paragraph number per sentence");
 
     let t = Instant::now();
-    let device = config.device();
     let encoder = Encoder::load(&config.models.tokenizer)?;
-    let ner = NerModel::load(&config.models.ner, device, config.kind()).context("cannot load the NER model")?;
-    let (use_ner, use_claims) = (args.models.iter().any(|m| m == "ner"), args.models.iter().any(|m| m == "claims"));
-    anyhow::ensure!(args.models.iter().all(|m| m == "ner" || m == "claims"), "--models: expected ner and/or claims");
-    let claims = if use_claims { Some(ClaimModel::load(&config.models.claims, device, config.kind()).context("cannot load the claim model")?) } else { None };
+    let model = libtorch_model()(&config, encoder.vocab_size())?;
     let load_seconds = t.elapsed().as_secs_f64();
-    // tch's VarStore::load gives the variables the file's precision: report what the files hold.
-    let ner_kind = weights_dtype(&ner.files.weights)?;
 
     let t = Instant::now();
-    let pieces: Vec<Pieces> = sentences.iter().map(|s| encoder.encode(s)).collect::<Result<_>>()?;
+    let pieces: Vec<Vec<Pieces>> = docs.iter().map(|d| d.sentences.iter().map(|s| encoder.encode(s)).collect::<Result<_>>()).collect::<Result<_>>()?;
     let encode_seconds = t.elapsed().as_secs_f64();
-    let refs: Vec<&Pieces> = pieces.iter().collect();
-    let n_pieces: usize = pieces.iter().map(|p| p.ids.len()).sum();
+    let texts: Vec<Text> = pieces.iter().zip(&docs).map(|(p, d)| Text { pieces: p, paragraphs: d.paragraphs.clone() }).collect();
+    let n_sentences: usize = docs.iter().map(|d| d.sentences.len()).sum();
+    let n_pieces: usize = pieces.iter().flatten().map(|p| p.ids.len()).sum();
 
     let t = Instant::now();
     if args.warmup > 0 {
-        let first = &refs[..refs.len().min(batch * args.warmup)];
-        if use_ner {
-            ner.tag(first, batch, window);
-        }
-        if let Some(claims) = &claims {
-            claims.score(first, batch, window);
-        }
+        read(&*model, &texts[..texts.len().min(args.warmup)], batch, window);
     }
     let warmup_seconds = t.elapsed().as_secs_f64();
 
-    let groups: Vec<&[&Pieces]> = if args.chunk_sentences == 0 { vec![&refs[..]] } else { refs.chunks(args.chunk_sentences).collect() };
+    let groups: Vec<&[Text]> = if args.chunk_documents == 0 { vec![&texts[..]] } else { texts.chunks(args.chunk_documents).collect() };
     let t = Instant::now();
-    let mut tags = Vec::with_capacity(refs.len());
-    for g in &groups {
-        if use_ner {
-            tags.extend(ner.tag(g, batch, window));
-        }
-    }
-    let ner_seconds = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let mut scores = Vec::with_capacity(refs.len());
-    for g in &groups {
-        if let Some(claims) = &claims {
-            scores.extend(claims.score(g, batch, window));
-        }
-    }
-    let claims_seconds = t.elapsed().as_secs_f64();
+    let readings: Vec<_> = groups.iter().flat_map(|g| read(&*model, g, batch, window)).collect();
+    let seconds = t.elapsed().as_secs_f64();
 
     // What the batching costs in padding: token slots fed to the model vs real tokens.
     let (mut real, mut padded, mut n_windows, mut n_batches) = (0usize, 0usize, 0usize, 0usize);
     for g in &groups {
-        let mut lens: Vec<usize> = g.iter().enumerate().flat_map(|(i, p)| windows(i, p, window)).map(|w| w.ids.len()).collect();
+        let mut lens: Vec<usize> = g
+            .iter()
+            .flat_map(|t| {
+                let refs: Vec<&Pieces> = t.pieces.iter().collect();
+                pack(&refs, &t.paragraphs, window)
+            })
+            .map(|w| w.ids.len())
+            .collect();
         lens.sort_unstable();
         n_windows += lens.len();
         for c in lens.chunks(batch) {
@@ -140,18 +132,22 @@ fn main() -> Result<()> {
         Some(p) => Some(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?)),
         None => None,
     };
-    for (i, p) in pieces.iter().enumerate() {
-        let ents = tags.get(i).map(|t| ner.entities(sentences[i], p, t, &piece_words(p))).unwrap_or_default();
-        n_entities += ents.len();
-        if let Some(out) = dump.as_mut() {
-            let ents: Vec<_> = ents.iter().map(|e| json!([e.start, e.end, e.label, e.score])).collect();
-            let probs = scores.get(i).map(|s| {
-                let mut v = s.types.to_vec();
-                v.push(s.support);
-                v.extend(&s.categories);
-                v
-            });
-            writeln!(out, "{}", json!({"i": i, "pieces": p.ids.len(), "entities": ents, "claims": probs}))?;
+    let labels = &model.heads().ner;
+    let mut i = 0;
+    for ((doc, doc_pieces), doc_readings) in docs.iter().zip(&pieces).zip(&readings) {
+        for ((sentence, p), r) in doc.sentences.iter().zip(doc_pieces).zip(doc_readings) {
+            let ents = entities(labels, sentence, p, &r.ner, &piece_words(p));
+            n_entities += ents.len();
+            if let Some(out) = dump.as_mut() {
+                let ents: Vec<_> = ents.iter().map(|e| json!([e.start, e.end, e.label, e.score])).collect();
+                let s = &r.scores;
+                let mut probs = s.types.to_vec();
+                probs.push(s.support);
+                probs.extend(&s.categories);
+                probs.extend(s.modality.iter().map(|m| m.1));
+                writeln!(out, "{}", json!({"i": i, "pieces": p.ids.len(), "entities": ents, "claims": probs}))?;
+            }
+            i += 1;
         }
     }
     if let Some(mut out) = dump {
@@ -159,12 +155,10 @@ fn main() -> Result<()> {
     }
     let decode_seconds = t.elapsed().as_secs_f64();
 
-    let seconds = ner_seconds + claims_seconds;
     let report = json!({
         "seconds": seconds,
-        "ner_seconds": ner_seconds,
-        "claims_seconds": claims_seconds,
-        "sentences": sentences.len(),
+        "documents": docs.len(),
+        "sentences": n_sentences,
         "pieces": n_pieces,
         "windows": n_windows,
         "batches": n_batches,
@@ -173,17 +167,17 @@ fn main() -> Result<()> {
         "padding_efficiency": real as f64 / padded.max(1) as f64,
         "entities": n_entities,
         "batch_size": batch,
-        "threads": threads,
+        "threads": config.threads(),
         "max_pieces": window,
-        "chunk_sentences": args.chunk_sentences,
-        "models": args.models,
-        "weights_dtype": ner_kind,
+        "chunk_documents": args.chunk_documents,
+        "weights_dtype": weights_dtype(&config.models.model.join("model.safetensors"))?,
+        "precision": config.runtime.precision,
         "device": config.runtime.device,
         "load_seconds": load_seconds,
         "encode_seconds": encode_seconds,
         "warmup_seconds": warmup_seconds,
         "decode_seconds": decode_seconds,
-        "sentences_per_second": sentences.len() as f64 / seconds,
+        "sentences_per_second": n_sentences as f64 / seconds,
         "pieces_per_second": n_pieces as f64 / seconds,
     });
     println!("{report}");
