@@ -137,11 +137,14 @@
     row("overall", "overall", r.overall);
     row("threat categories", "categories", r.categories);
     const head = el("thead", null, el("tr", null, ...["", "P", "R", "F1", "TP", "FP", "FN"].map((h) => el("th", { scope: "col" }, h))));
-    // Every accuracy the eval reports (actor, polarity, and any added later, such as modality).
+    // Every accuracy the eval reports: actor and polarity at the top level, modality's inside
+    // its own scores (keys are paths into eval's JSON).
+    const isAccuracy = (a) => a && typeof a === "object" && "correct" in a && "total" in a;
+    const accuracies = Object.entries(r).filter(([, a]) => isAccuracy(a)).map(([k, a]) => [k, k, a]);
+    if (r.modality && isAccuracy(r.modality.accuracy)) accuracies.push(["modality", "modality.accuracy", r.modality.accuracy]);
     const acc = el("tbody");
-    for (const [k, a] of Object.entries(r)) {
-      if (!a || typeof a !== "object" || !("correct" in a) || !("total" in a)) continue;
-      acc.append(el("tr", null, el("th", { scope: "row" }, `${k} accuracy`),
+    for (const [name, k, a] of accuracies) {
+      acc.append(el("tr", null, el("th", { scope: "row" }, `${name} accuracy`),
         el("td", { "data-key": k + ".accuracy", "data-value": JSON.stringify(a.accuracy) }, fmt(a.accuracy)),
         cell(k + ".correct", a.correct), el("td", null, "of"), cell(k + ".total", a.total)));
     }

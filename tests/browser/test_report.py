@@ -143,6 +143,7 @@ def check_gold(page, out, inputs, claims, checks):
             assert f"per_type.{t}.{m}" in seen and f"overall.{m}" in seen
     accuracies = [k for k, v in figures.items() if isinstance(v, dict) and "correct" in v and "total" in v]
     assert all(f"{k}.accuracy" in seen for k in accuracies) and {"actor", "polarity"} <= set(accuracies)
+    assert "modality.accuracy.accuracy" in seen and "modality.accuracy.total" in seen
     o = figures["overall"]
     assert page.count("button.claim") == len(claims)
     assert (page.count("button.claim.out-tp"), page.count("button.claim.out-fp"), page.count("button.miss")) == (o["tp"], o["fp"], o["fn"])
