@@ -141,6 +141,15 @@ def check_corpus(errors, warnings):
     return arts
 
 
+
+def check_members(errors, where, name, values, allowed):
+    """A list field whose items come from a closed set, each at most once."""
+    bad = [x for x in values if x not in allowed]
+    if bad:
+        errors.append("%s: unknown %s %s" % (where, name, bad))
+    if len(set(map(str, values))) != len(values):
+        errors.append("%s: repeated %s %s" % (where, name, values))
+
 def check_record(rec, where, errors, warnings):
     for k, t in REQUIRED.items():
         if k not in rec:
@@ -160,11 +169,7 @@ def check_record(rec, where, errors, warnings):
     if t != t.strip() or "\n" in t:
         errors.append("%s: text has leading/trailing whitespace or a newline" % where)
     types = rec["types"]
-    bad = [x for x in types if x not in TYPES]
-    if bad:
-        errors.append("%s: unknown types %s" % (where, bad))
-    if len(set(map(str, types))) != len(types):
-        errors.append("%s: repeated types %s" % (where, types))
+    check_members(errors, where, "types", types, TYPES)
     pol = rec["polarity"]
     if "stance" in types:
         if pol not in POLARITIES:
@@ -172,11 +177,7 @@ def check_record(rec, where, errors, warnings):
     elif pol is not None:
         errors.append("%s: polarity %r without stance (must be null)" % (where, pol))
     cats = rec["categories"]
-    badc = [c for c in cats if c not in CATEGORIES]
-    if badc:
-        errors.append("%s: unknown categories %s" % (where, badc))
-    if len(set(map(str, cats))) != len(cats):
-        errors.append("%s: repeated categories %s" % (where, cats))
+    check_members(errors, where, "categories", cats, CATEGORIES)
     if "threat" in types and not cats:
         errors.append("%s: threat without categories" % where)
     if "threat" not in types and cats:
