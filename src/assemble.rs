@@ -1,24 +1,17 @@
-//! The assemble stage: sentence scores + entities + speakers → claims with actor, target,
-//! polarity, categories and confidence. The lexicon lives in data/assemble.toml.
+//! The assemble stage: sentence scores + attributions → claims with actor, target, polarity,
+//! categories and confidence. The lexicon lives in data/assemble.toml.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::attribute::Attribution;
 use crate::config::Thresholds;
-use crate::document::{round4, Claim, ClaimType, Document, Entity, EntityLabel, Origin, Polarity, Sentence, SentenceScores, Target};
-use crate::gazetteer::Gazetteer;
-use crate::resolve::{last_person_before, slice};
+use crate::document::{round4, Claim, ClaimType, Document, Polarity, Sentence, SentenceScores, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Lexicon {
-    prepositions: Vec<String>,
-    determiners: Vec<String>,
-    list_joiners: Vec<String>,
-    holder_window: usize,
-    pronoun_subjects: Vec<String>,
-    own_country: Vec<String>,
     max_target_words: usize,
     targets: BTreeMap<String, Vec<String>>,
     target_stops: Vec<String>,
@@ -33,41 +26,22 @@ impl Lexicon {
 
 pub struct Assembler<'a> {
     pub lexicon: &'a Lexicon,
-    pub gazetteer: &'a Gazetteer,
     pub thresholds: &'a Thresholds,
     pub categories: &'a [String],
 }
 
-/// The entity the model tagged as the holder in sentence `i`: the first holder mention that
-/// overlaps an entity of the sentence.
-fn learned_holder(doc: &Document, i: usize, sentence: &Sentence) -> Option<Entity> {
-    doc.holders.get(i)?.iter().find_map(|&(start, end)| {
-        let span = doc.clean.to_source(sentence.clean_start + start, sentence.clean_start + end);
-        doc.entities.iter().find(|e| e.sentence == i && e.start < span.end && span.start < e.end && !e.canonical.is_empty()).cloned()
-    })
-}
-
 impl Assembler<'_> {
-    /// Fills `doc.claims` from `doc.scores`, given each sentence's resolved speaker.
-    pub fn assemble(&self, doc: &mut Document, speakers: &[Option<Entity>]) {
+    /// The claim types a sentence's scores carry.
+    pub fn kinds<'s>(&'s self, scores: &'s SentenceScores) -> impl Iterator<Item = (ClaimType, f32)> + 's {
+        ClaimType::ALL.into_iter().zip(scores.types).filter(|&(kind, p)| p >= self.thresholds.for_type(kind))
+    }
+
+    /// Fills `doc.claims` from `doc.scores`, given the attribution of each sentence.
+    pub fn assemble(&self, doc: &mut Document, attributions: &[Option<Attribution>]) {
         let mut claims = Vec::new();
-        // The one person whose claims the text has reported so far: narration that goes on
-        // paraphrasing them ("A huge threat … is the activity of radical groups.") is still
-        // theirs. Once a second person has spoken, such narration is nobody's.
-        let mut reported: Option<Entity> = None;
-        let mut several = false;
         for (i, (sentence, scores)) in doc.sentences.iter().zip(&doc.scores).enumerate() {
-            for (t, kind) in ClaimType::ALL.into_iter().enumerate() {
-                if scores.types[t] < self.thresholds.for_type(kind) {
-                    continue;
-                }
-                let actor = speakers.get(i).cloned().flatten().or_else(|| learned_holder(doc, i, sentence)).or_else(|| self.holder(doc, i, sentence));
-                if let Some(person) = actor.as_ref().filter(|a| a.label == EntityLabel::Per) {
-                    several |= reported.as_ref().is_some_and(|r| r.canonical != person.canonical);
-                    reported = Some(person.clone());
-                }
-                let carried = reported.clone().filter(|_| !several).map(|person| Entity { origin: Origin::Discourse, ..person });
-                let actor = actor.or(carried);
+            let attribution = attributions.get(i).cloned().flatten();
+            for (kind, p) in self.kinds(scores) {
                 claims.push(Claim {
                     id: format!("{}:{}:{}", doc.id, i, kind.name()),
                     doc: doc.id.clone(),
@@ -75,12 +49,13 @@ impl Assembler<'_> {
                     sentence: sentence.text.clone(),
                     start: sentence.span.start,
                     end: sentence.span.end,
-                    actor: actor.map(|a| self.as_actor(a)),
+                    actor: attribution.as_ref().map(|a| a.actor.clone()),
+                    attribution: attribution.as_ref().map(|a| a.rule),
                     target: self.target(doc, sentence, kind),
                     polarity: (kind == ClaimType::Stance).then_some(if scores.support >= 0.5 { Polarity::Support } else { Polarity::Oppose }),
                     categories: if kind == ClaimType::Threat { self.categories(sentence, scores) } else { Vec::new() },
                     modality: scores.modality(),
-                    confidence: round4(scores.types[t]),
+                    confidence: round4(p),
                 });
             }
         }
@@ -99,73 +74,6 @@ impl Assembler<'_> {
         }
         let best = scores.categories.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i);
         best.and_then(|i| self.categories.get(i)).into_iter().cloned().collect()
-    }
-
-    /// A capital or an adjective acting as a holder stands for its country.
-    fn as_actor(&self, mut e: Entity) -> Entity {
-        if e.label != EntityLabel::Per {
-            if let Some(country) = self.gazetteer.lookup(&e.text, None).and_then(|a| a.stands_for) {
-                e.canonical = country;
-            }
-        }
-        e
-    }
-
-    /// The grammatical holder: "According to X", or the first entity near the start that no
-    /// preposition governs; "He"/"The official" refer back to the last person named.
-    fn holder(&self, doc: &Document, i: usize, sentence: &Sentence) -> Option<Entity> {
-        let lower = sentence.text.to_lowercase();
-        let chars: Vec<char> = lower.chars().collect();
-        // This sentence's actors (a country adjective stands for its country), with their
-        // offsets in the sentence text. Names are capitalised: a lower-case span is a tagging slip.
-        let mut mentions: Vec<(&Entity, usize)> = doc
-            .entities
-            .iter()
-            .filter(|e| e.sentence == i && !e.canonical.is_empty() && (e.label != EntityLabel::Misc || e.id.is_some()))
-            .filter(|e| e.text.chars().next().is_some_and(|c| !c.is_lowercase()))
-            .filter_map(|e| find_word(&lower, &e.text.to_lowercase()).map(|at| (e, at)))
-            .collect();
-        mentions.sort_by_key(|(_, at)| *at);
-        let pronoun = self.lexicon.pronoun_subjects.iter().find(|p| starts_with_word(&lower, p));
-        if let Some(p) = pronoun {
-            let len = p.chars().count();
-            // "The President of Belarus" is a title the gazetteer resolved, not a pronoun.
-            if !mentions.iter().any(|(_, at)| *at < len) {
-                let span = doc.clean.to_source(sentence.clean_start, sentence.clean_start + len);
-                return last_person_before(doc, sentence.span).cloned().map(|person| Entity {
-                    text: slice(&sentence.text, 0, len),
-                    start: span.start,
-                    end: span.end,
-                    sentence: i,
-                    origin: Origin::Coreference,
-                    ..person
-                });
-            }
-        }
-        if self.lexicon.own_country.iter().any(|p| starts_with_word(&lower, p)) {
-            return None; // the speaker's country, when there is a speaker, is the speaker's claim
-        }
-        let from = if lower.starts_with("according to ") { "according to ".len() } else { 0 };
-        let limit = word_spans(&sentence.text).get(self.lexicon.holder_window).map_or(usize::MAX, |w| w.0);
-        // Where the previous mention ended (every mention before the holder is governed).
-        let mut previous_end: Option<usize> = None;
-        for &(e, at) in mentions.iter().filter(|(_, at)| *at >= from) {
-            let before: String = chars[..at].iter().collect();
-            // The word before the mention, past any article: "a meeting of the UN".
-            let prev = before.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).rfind(|w| !self.lexicon.determiners.iter().any(|d| d == w));
-            let mut governed = prev.is_some_and(|w| self.lexicon.prepositions.iter().any(|p| p == w));
-            // A list shares its first member's preposition: "of the UN, OSCE and SCO".
-            if let Some(end) = previous_end.filter(|end| *end <= at) {
-                let gap: String = chars[end..at].iter().collect();
-                governed |= gap.split(|c: char| c.is_whitespace() || c == ',').all(|w| w.is_empty() || self.lexicon.list_joiners.iter().any(|j| j == w));
-            }
-            if !governed {
-                // The first free mention is the holder when it is near the start.
-                return (at < limit).then(|| e.clone());
-            }
-            previous_end = Some(at + e.text.chars().count());
-        }
-        None
     }
 
     /// The phrase after the type's trigger, up to the next clause boundary; for a threat with no
@@ -218,28 +126,8 @@ impl Assembler<'_> {
     }
 }
 
-fn word_spans(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text.chars().chain(std::iter::once(' ')).enumerate() {
-        match (c.is_whitespace(), start) {
-            (false, None) => start = Some(i),
-            (true, Some(s)) => {
-                out.push((s, i));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-fn starts_with_word(lower: &str, phrase: &str) -> bool {
-    lower.starts_with(phrase) && lower[phrase.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric())
-}
-
 /// Code-point offset of `phrase` in `text` at word boundaries.
-fn find_word(text: &str, phrase: &str) -> Option<usize> {
+pub fn find_word(text: &str, phrase: &str) -> Option<usize> {
     let mut from = 0;
     while let Some(pos) = text[from..].find(phrase) {
         let at = from + pos;
@@ -287,12 +175,11 @@ mod tests {
     #[test]
     fn threat_categories_join_the_model_and_the_named_terms() {
         let lexicon = Lexicon::shipped();
-        let gazetteer = Gazetteer::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/gazetteer.toml")).unwrap();
         let categories: Vec<String> = ["terrorism", "extremism", "drug_trafficking", "other"].map(String::from).to_vec();
         let thresholds = Thresholds::default();
-        let asm = Assembler { lexicon: &lexicon, gazetteer: &gazetteer, thresholds: &thresholds, categories: &categories };
+        let asm = Assembler { lexicon: &lexicon, thresholds: &thresholds, categories: &categories };
         let sentence =
-            |text: &str| Sentence { span: crate::document::Span { start: 0, end: text.chars().count() }, text: text.to_string(), clean_start: 0, paragraph: 0, speaker: None, quoted: false };
+            |text: &str| Sentence { span: crate::document::Span { start: 0, end: text.chars().count() }, text: text.to_string(), clean_start: 0, paragraph: 0, cues: Vec::new(), speaker: None, quoted: false };
         let scores = |categories: Vec<f32>| SentenceScores { types: [0.0, 0.0, 0.9], support: 0.5, categories, modality: Vec::new() };
         // Named outright: kept even where the model is unsure.
         let s = sentence("Terrorism and drug trafficking remain the main threats.");

@@ -13,6 +13,7 @@ pub struct PipelineConfig {
     pub models: ModelsConfig,
     pub runtime: RuntimeConfig,
     pub thresholds: Thresholds,
+    pub attribution: AttributionConfig,
     pub output: OutputConfig,
 }
 
@@ -107,6 +108,20 @@ impl Thresholds {
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds { stance: 0.5, proposal: 0.5, threat: 0.5, category: 0.5, entity: 0.5 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttributionConfig {
+    /// The attribution rules in the order they are tried (src/attribute.rs); a rule left out is
+    /// not used.
+    pub sieve: Vec<crate::attribute::Rule>,
+}
+
+impl Default for AttributionConfig {
+    fn default() -> Self {
+        AttributionConfig { sieve: crate::attribute::Rule::ALL.to_vec() }
     }
 }
 
@@ -225,6 +240,10 @@ impl PipelineConfig {
             if !(0.0..=1.0).contains(&v) {
                 bail!("thresholds.{name} = {v}: expected a probability in [0, 1]");
             }
+        }
+        let sieve = &self.attribution.sieve;
+        if let Some(twice) = sieve.iter().enumerate().find_map(|(k, r)| sieve[..k].contains(r).then_some(r)) {
+            bail!("attribution.sieve names {twice} twice");
         }
         Ok(())
     }

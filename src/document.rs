@@ -82,11 +82,29 @@ pub struct Block {
 }
 
 /// A mention that tells who is speaking: the name part of a speaker heading, the subject of
-/// "X said:", or the "he" of "…,” he said.". Resolved to an entity by the resolve step.
+/// "X said:", or the "he" of "…,” he said.". The attribution sieve resolves it to an entity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SpeakerCue {
     pub text: String,
     pub span: Span,
+    #[serde(skip)]
+    pub kind: CueKind,
+}
+
+/// The layout or phrase a speaker cue was read from (src/segment.rs finds them; the
+/// attribution sieve decides between them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CueKind {
+    /// The speaker of the quotation the sentence is in: "X said: “…”", "“…,” he said."
+    Quote,
+    /// "According to X, …" at the sentence start.
+    AccordingTo,
+    /// "X said that …", "X said: …" at the sentence start.
+    Reported,
+    /// "…, X said." after the claim.
+    Trailing,
+    /// A paragraph under a speaker heading ("Alexander Lukashenko, President of Belarus:").
+    Heading,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -100,7 +118,10 @@ pub struct Sentence {
     pub clean_start: usize,
     /// Index of the block (paragraph) the sentence belongs to.
     pub paragraph: usize,
-    /// Who speaks this sentence, when the layout or a quote says so.
+    /// Every speaker cue found for the sentence (src/segment.rs).
+    #[serde(skip)]
+    pub cues: Vec<SpeakerCue>,
+    /// Who speaks this sentence: the cue the attribution sieve chose.
     pub speaker: Option<SpeakerCue>,
     /// Whether the sentence is (mostly) inside quotation marks.
     pub quoted: bool,
@@ -262,6 +283,8 @@ pub struct Claim {
     pub start: usize,
     pub end: usize,
     pub actor: Option<Entity>,
+    /// The attribution rule that chose the actor.
+    pub attribution: Option<crate::attribute::Rule>,
     pub target: Option<Target>,
     pub polarity: Option<Polarity>,
     pub categories: Vec<String>,

@@ -39,6 +39,9 @@ pub struct PredictedClaim {
     pub start: usize,
     pub end: usize,
     pub actor: Option<PredictedActor>,
+    /// The attribution rule that chose the actor (absent in outputs of older releases).
+    #[serde(default)]
+    pub attribution: Option<String>,
     pub polarity: Option<String>,
     #[serde(default)]
     pub categories: Vec<String>,
@@ -112,6 +115,9 @@ pub struct Report {
     pub overall: Prf,
     pub per_type: BTreeMap<String, Prf>,
     pub actor: Accuracy,
+    /// Actor accuracy of the matched claims each attribution rule chose the actor of ("none":
+    /// no actor given).
+    pub actor_by_rule: BTreeMap<String, RuleScores>,
     pub polarity: Accuracy,
     pub categories: Prf,
     /// Over matched claims whose gold line has a modality.
@@ -119,6 +125,15 @@ pub struct Report {
     pub per_document: BTreeMap<String, Prf>,
     /// confusion[gold type or "none"][predicted type or "none"].
     pub confusion: BTreeMap<String, BTreeMap<String, usize>>,
+}
+
+/// How one attribution rule did on matched claims.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleScores {
+    /// Over claims whose gold line names an actor.
+    pub accuracy: Accuracy,
+    /// Claims whose gold actor is null but the rule named one.
+    pub null_gold: usize,
 }
 
 /// A gold claim located in its document.
@@ -252,6 +267,8 @@ pub fn score_with_outcomes(
     let mut confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut bump = |g: &str, p: &str| *confusion.entry(g.into()).or_default().entry(p.into()).or_default() += 1;
     let (mut actor_ok, mut actor_n, mut pol_ok, mut pol_n) = (0, 0, 0, 0);
+    // Per rule: (correct, with a gold actor, null gold actor).
+    let mut by_rule: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
     let mut cats = Counts::default();
     let mut modality_pairs: Vec<(Modality, Modality)> = Vec::new();
 
@@ -276,13 +293,23 @@ pub fn score_with_outcomes(
         pred_matched[pi] = true;
         let (g, p) = (located[gi].gold, predicted[pi]);
         bump(&g.kind, &p.kind);
+        let rule = match (&p.actor, &p.attribution) {
+            (None, _) => "none".to_string(),
+            (Some(_), Some(rule)) => rule.clone(),
+            (Some(_), None) => "unknown".to_string(),
+        };
+        let scores = by_rule.entry(rule).or_default();
         if let Some(want) = &g.actor {
             actor_n += 1;
+            scores.1 += 1;
             let names: Vec<String> = std::iter::once(want).chain(&g.actor_alternatives).map(|s| s.to_lowercase()).collect();
             let got = p.actor.as_ref().map(|a| [Some(a.text.to_lowercase()), a.canonical.as_ref().map(|c| c.to_lowercase())]);
             if got.is_some_and(|got| got.iter().flatten().any(|n| names.contains(n))) {
                 actor_ok += 1;
+                scores.0 += 1;
             }
+        } else if p.actor.is_some() {
+            scores.2 += 1;
         }
         if let Some(want) = g.modality {
             modality_pairs.push((want, p.modality.unwrap_or(Modality::Asserted)));
@@ -342,6 +369,7 @@ pub fn score_with_outcomes(
         overall: overall.prf(),
         per_type: per_type.into_iter().map(|(k, c)| (k, c.prf())).collect(),
         actor: Accuracy::new(actor_ok, actor_n),
+        actor_by_rule: by_rule.into_iter().map(|(rule, (ok, n, null_gold))| (rule, RuleScores { accuracy: Accuracy::new(ok, n), null_gold })).collect(),
         polarity: Accuracy::new(pol_ok, pol_n),
         categories: cats.prf(),
         modality: ModalityScores::new(&modality_pairs),
@@ -374,6 +402,10 @@ pub fn table(r: &Report) -> String {
     row(&mut s, "threat categories", &r.categories);
     let acc = |a: &Accuracy| a.accuracy.map_or("n/a".to_string(), |x| format!("{x:.3} ({}/{})", a.correct, a.total));
     s.push_str(&format!("\nactor accuracy     {}\npolarity accuracy  {}\nmodality accuracy  {}\n", acc(&r.actor), acc(&r.polarity), acc(&r.modality.accuracy)));
+    s.push_str(&format!("\nactor by attribution rule{:>17}{:>22}\n", "accuracy", "named, gold null"));
+    for (rule, r) in &r.actor_by_rule {
+        s.push_str(&format!("  {rule:<24}{:>16}{:>22}\n", acc(&r.accuracy), r.null_gold));
+    }
     s.push_str(&format!("\nmodality (rows gold, columns predicted){:>5}", ""));
     for m in Modality::ALL {
         s.push_str(&format!("{:>12}", m.name()));
@@ -439,6 +471,7 @@ mod tests {
             start: span.0,
             end: span.1,
             actor: Some(PredictedActor { text: actor.into(), canonical: Some(actor.into()) }),
+            attribution: Some("subject".into()),
             polarity: (kind == "stance").then(|| "oppose".into()),
             categories: if kind == "threat" { vec!["terrorism".into(), "other".into()] } else { vec![] },
             modality: Some(Modality::Asserted),
@@ -465,6 +498,9 @@ mod tests {
         assert_eq!((r.overall.tp, r.overall.fp, r.overall.fn_), (2, 2, 0));
         assert_eq!(r.actor.correct, 1);
         assert_eq!(r.actor.total, 1); // the threat's gold actor is null
+        // Both matched actors came from the subject rule: one right, one named where gold has none.
+        let subject = &r.actor_by_rule["subject"];
+        assert_eq!((subject.accuracy.correct, subject.accuracy.total, subject.null_gold), (1, 1, 1));
         assert_eq!(r.polarity.correct, 0);
         assert!((r.categories.precision - 0.5).abs() < 1e-9);
         assert_eq!(r.per_document["empty"].fp, 1);

@@ -1,11 +1,12 @@
 //! claimex: news articles in, claims out. Stages, in the order a document meets them:
 //! [`ingest`] → [`segment`] → [`reader`] (one model pass; entities decoded by [`ner`]) →
-//! [`assemble`] (with [`resolve`]) → [`output`], wired by [`pipeline`] and configured by
+//! [`resolve`] → [`attribute`] → [`assemble`] → [`output`], wired by [`pipeline`] and configured by
 //! [`config`]. [`eval`] and [`eval_ner`] score the claims and the entities against labeled data;
 //! [`report`] makes an HTML page of an output folder.
 //! The libtorch model ([`onepass`], on [`bert`] and [`model`]) is behind the "torch" feature.
 
 pub mod assemble;
+pub mod attribute;
 #[cfg(feature = "torch")]
 pub mod bert;
 pub mod config;

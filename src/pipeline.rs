@@ -24,8 +24,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::assemble::{Assembler, Lexicon};
+use crate::attribute::{self, Sieve};
 use crate::config::PipelineConfig;
-use crate::document::{printable, DocError, Document};
+use crate::document::{printable, ClaimType, DocError, Document};
 use crate::encode::{Encoder, Pieces};
 use crate::gazetteer::Gazetteer;
 use crate::ingest::{self, IngestConfig, RawDocument};
@@ -69,13 +70,14 @@ pub struct Resources {
     pub encoder: Encoder,
     pub gazetteer: Gazetteer,
     pub lexicon: Lexicon,
+    pub attribution: attribute::Lexicon,
 }
 
 impl Resources {
     pub fn load(config: &PipelineConfig) -> Result<Self> {
         let encoder = Encoder::load(&config.models.tokenizer)?;
         let gazetteer = Gazetteer::load(&config.models.gazetteer)?;
-        Ok(Resources { encoder, gazetteer, lexicon: Lexicon::shipped() })
+        Ok(Resources { encoder, gazetteer, lexicon: Lexicon::shipped(), attribution: attribute::Lexicon::shipped() })
     }
 }
 
@@ -398,7 +400,7 @@ impl Engine {
         store: Option<Arc<Store>>,
     ) -> Flow {
         let Engine { threads, resources, models, to_models, from_models, infer, model_time, bars, prepare_bar, assemble_bar, write_bar } = self;
-        let Resources { encoder, gazetteer, lexicon } = resources;
+        let Resources { encoder, gazetteer, lexicon, attribution } = resources;
         let (raw_tx, raw_rx) = sync_channel::<Result<RawDocument, DocError>>(CHANNEL_BOUND);
         let (asm_tx, asm_rx) = sync_channel::<Item>(CHANNEL_BOUND);
         let reader = thread::spawn(move || {
@@ -418,9 +420,11 @@ impl Engine {
             out
         });
         let thresholds = config.thresholds.clone();
+        let sieve = config.attribution.sieve.clone();
         let categories = models.categories;
         let assemble_stage = stage(from_models, asm_tx, chunk, move |items: Vec<Item>| {
-            let assembler = Assembler { lexicon: &lexicon, gazetteer: &gazetteer, thresholds: &thresholds, categories: &categories };
+            let assembler = Assembler { lexicon: &lexicon, thresholds: &thresholds, categories: &categories };
+            let sieve = Sieve { rules: &sieve, lexicon: &attribution, gazetteer: &gazetteer };
             let out: Vec<Item> = items
                 .into_par_iter()
                 .map(|item| {
@@ -430,8 +434,10 @@ impl Engine {
                     }
                     let id = w.doc.id.clone();
                     guarded(&id, "assemble", || {
-                        let speakers = resolve::resolve(&mut w.doc, &w.mentions, assembler.gazetteer, thresholds.entity);
-                        assembler.assemble(&mut w.doc, &speakers);
+                        resolve::resolve(&mut w.doc, &w.mentions, &gazetteer, thresholds.entity);
+                        let kinds: Vec<Vec<ClaimType>> = w.doc.scores.iter().map(|s| assembler.kinds(s).map(|(kind, _)| kind).collect()).collect();
+                        let attributions = sieve.attribute(&mut w.doc, &kinds);
+                        assembler.assemble(&mut w.doc, &attributions);
                     })?;
                     Ok(w)
                 })
@@ -491,6 +497,7 @@ fn fingerprint(config: &PipelineConfig, models: &serde_json::Value) -> String {
         "program": program_sha256(),
         "models": hashes,
         "thresholds": config.thresholds,
+        "attribution": config.attribution,
         "max_pieces": config.runtime.max_pieces,
         "precision": config.runtime.precision,
     });

@@ -1,17 +1,16 @@
 //! Entity resolution: model spans and gazetteer matches merge into one entity list with
-//! canonical names, and within a document speakers ("he", "the official", a title) resolve to
-//! the named person.
+//! canonical names; later mentions of a person link to the full name named earlier.
 
-use crate::document::{round4, Document, Entity, EntityLabel, Origin, SpeakerCue, Span};
+use crate::document::{round4, Document, Entity, EntityLabel, Origin, Span};
 use crate::gazetteer::{Actor, Gazetteer};
 use crate::ner::EntitySpan;
 
-/// Cue words that refer back to a person already named ("he", "the official").
-const PRONOUNS: [&str; 4] = ["he", "she", "him", "her"];
+/// Words the model sometimes tags as people.
+const PRONOUNS: [&str; 8] = ["he", "she", "him", "her", "they", "we", "i", "it"];
 
 /// Builds `doc.entities` from the model's spans (per sentence, in sentence code points) and
-/// the gazetteer, then resolves the speaker cues. Returns the speaker entity of each sentence.
-pub fn resolve(doc: &mut Document, model: &[Vec<EntitySpan>], gazetteer: &Gazetteer, min_score: f32) -> Vec<Option<Entity>> {
+/// the gazetteer.
+pub fn resolve(doc: &mut Document, model: &[Vec<EntitySpan>], gazetteer: &Gazetteer, min_score: f32) {
     let date = doc.published.clone();
     let mut entities: Vec<Entity> = Vec::new();
     for (i, sentence) in doc.sentences.iter().enumerate() {
@@ -19,6 +18,10 @@ pub fn resolve(doc: &mut Document, model: &[Vec<EntitySpan>], gazetteer: &Gazett
         let mut candidates: Vec<(EntitySpan, Option<Actor>, Origin)> = Vec::new();
         for m in model.get(i).into_iter().flatten().filter(|m| m.score >= min_score) {
             let text = slice(&sentence.text, m.start, m.end);
+            // "He" tagged as a person is a tagging slip: a pronoun names nobody by itself.
+            if PRONOUNS.contains(&text.to_lowercase().as_str()) {
+                continue;
+            }
             let same = found.iter().find(|g| g.start == m.start && g.end == m.end).map(|g| g.actor.clone());
             candidates.push((m.clone(), same.or_else(|| gazetteer.lookup(&text, date.as_deref())), Origin::Model));
         }
@@ -58,19 +61,6 @@ pub fn resolve(doc: &mut Document, model: &[Vec<EntitySpan>], gazetteer: &Gazett
         }
     }
     doc.entities = entities;
-    let cues: Vec<Option<SpeakerCue>> = doc.sentences.iter().map(|s| s.speaker.clone()).collect();
-    let mut speakers = Vec::with_capacity(cues.len());
-    for (i, cue) in cues.into_iter().enumerate() {
-        let speaker = cue.map(|cue| resolve_cue(doc, i, &cue, gazetteer)).filter(|e| !e.canonical.is_empty());
-        if let Some(s) = &speaker {
-            if s.origin == Origin::Coreference && !doc.entities.iter().any(|e| e.start == s.start && e.end == s.end) {
-                doc.entities.push(s.clone());
-            }
-        }
-        speakers.push(speaker);
-    }
-    doc.entities.sort_by_key(|e| (e.start, e.end));
-    speakers
 }
 
 fn honorifics() -> &'static std::collections::HashSet<&'static str> {
@@ -80,14 +70,16 @@ fn honorifics() -> &'static std::collections::HashSet<&'static str> {
     })
 }
 
-fn apply(e: &mut Entity, a: &Actor) {
+pub fn apply(e: &mut Entity, a: &Actor) {
     e.canonical = a.stands_for.clone().filter(|_| a.label == EntityLabel::Misc).unwrap_or_else(|| a.canonical.clone());
     e.id = a.id.clone();
-    if e.label == EntityLabel::Per || a.label == EntityLabel::Per {
-        e.affiliation = a.affiliation.clone();
+    // The gazetteer knows what a name is ("Kyiv" is a place even where the model read a person);
+    // an adjective ("Russian") keeps the model's label.
+    if a.label != EntityLabel::Misc {
+        e.label = a.label;
     }
-    if a.label == EntityLabel::Per {
-        e.label = EntityLabel::Per;
+    if e.label == EntityLabel::Per {
+        e.affiliation = a.affiliation.clone();
     }
 }
 
@@ -111,47 +103,6 @@ fn link_to_earlier(e: &mut Entity, earlier: &[Entity]) {
         e.affiliation = full.affiliation.clone();
         e.id = full.id.clone();
     }
-}
-
-/// The person a speaker cue names: an entity at the cue, a gazetteer name or title, or, for a
-/// pronoun or a description ("the official"), the last person named before it.
-fn resolve_cue(doc: &Document, quoted: usize, cue: &SpeakerCue, gazetteer: &Gazetteer) -> Entity {
-    // The cue may stand in another sentence than the quote it attributes ("…,” he said.").
-    let sentence = doc.sentences.iter().position(|s| s.span.contains(cue.span)).unwrap_or(quoted);
-    // The last person in the cue: "Foreign Ministry spokeswoman Irina Volkova" is Volkova, not
-    // whoever holds the title in the gazetteer.
-    if let Some(e) = doc.entities.iter().rev().find(|e| e.label == EntityLabel::Per && e.start < cue.span.end && cue.span.start < e.end) {
-        if e.start == cue.span.start && e.end == cue.span.end {
-            return e.clone();
-        }
-        return Entity { text: cue.text.clone(), start: cue.span.start, end: cue.span.end, origin: Origin::Coreference, ..e.clone() };
-    }
-    let base = Entity {
-        text: cue.text.clone(),
-        label: EntityLabel::Per,
-        start: cue.span.start,
-        end: cue.span.end,
-        score: 1.0,
-        sentence,
-        canonical: cue.text.clone(),
-        id: None,
-        affiliation: None,
-        origin: Origin::Coreference,
-    };
-    if let Some(a) = gazetteer.find(&cue.text, doc.published.as_deref()).into_iter().find(|m| m.actor.label == EntityLabel::Per) {
-        let mut e = base;
-        apply(&mut e, &a.actor);
-        return e;
-    }
-    let lower = cue.text.to_lowercase();
-    let anaphoric = PRONOUNS.contains(&lower.as_str()) || lower.starts_with("the ") || lower.starts_with("our ");
-    if anaphoric {
-        if let Some(prev) = last_person_before(doc, cue.span) {
-            return Entity { canonical: prev.canonical.clone(), affiliation: prev.affiliation.clone(), id: prev.id.clone(), ..base };
-        }
-        return Entity { canonical: String::new(), ..base };
-    }
-    base
 }
 
 /// The last person named (not referred to) before a position.

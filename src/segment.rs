@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::document::{BlockKind, CleanText, Document, Sentence, SpeakerCue};
+use crate::document::{BlockKind, CleanText, CueKind, Document, Sentence, SpeakerCue};
 
 /// Sentences longer than this (code points) are cut at a space.
 const MAX_SENTENCE: usize = 1500;
@@ -471,22 +471,34 @@ fn quote_speaker(chars: &[char], region: (usize, usize)) -> Option<(usize, usize
 
 /// The subject that follows an inverted reporting verb ("said the minister", "said Sergei
 /// Lavrov on Tuesday"): a name or determiner phrase up to the first punctuation, at most 8 words.
+/// A longer run is a reported clause ("…, said Washington opposes any attempt to …"), not a
+/// subject.
 fn named_after_verb(chars: &[char], rest: &[Word]) -> Option<(usize, usize)> {
     let first = rest.first()?;
     if !capitalized(chars, first) && !lex().speech.determiners.contains(&lower(chars, first)) {
         return None;
     }
-    let end = rest.iter().take(8).position(|w| w.punct_after).unwrap_or(rest.len().min(8) - 1);
+    let end = match rest.iter().take(8).position(|w| w.punct_after) {
+        Some(end) => end,
+        None if rest.len() <= 8 => rest.len() - 1,
+        None => return None,
+    };
     Some((first.start, rest[end].end))
 }
 
-/// Reported speech at the start of a sentence: "X stressed that …", "According to X, …".
-fn reported_speaker(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)> {
+/// "According to X, …" at the start of a sentence.
+fn according_to(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)> {
     let ws = words(chars, s, e);
     if ws.len() >= 3 && lower(chars, &ws[0]) == "according" && lower(chars, &ws[1]) == "to" {
         let end = ws.iter().take(9).position(|w| w.punct_after)?;
         return (end >= 2).then(|| (ws[2].start, ws[end].end));
     }
+    None
+}
+
+/// Reported speech at the start of a sentence: "X stressed that …".
+fn reported_speaker(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)> {
+    let ws = words(chars, s, e);
     for k in 1..ws.len().min(9) {
         if let Some(len) = verb_at(chars, &ws, k) {
             let next = ws.get(k + len).map(|w| lower(chars, w));
@@ -554,18 +566,19 @@ fn trailing_speaker(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)
     None
 }
 
-fn cue(clean: &CleanText, chars: &[char], abs_start: usize, abs_end: usize) -> SpeakerCue {
-    SpeakerCue {
-        text: chars[abs_start..abs_end].iter().collect(),
-        span: clean.to_source(abs_start, abs_end),
-    }
+fn cue(clean: &CleanText, chars: &[char], kind: CueKind, abs_start: usize, abs_end: usize) -> SpeakerCue {
+    SpeakerCue { text: chars[abs_start..abs_end].iter().collect(), span: clean.to_source(abs_start, abs_end), kind }
+}
+
+/// Whether a cue is a bare pronoun ("He said that …").
+pub fn is_pronoun(cue: &SpeakerCue) -> bool {
+    lex().speech.pronouns.contains(&cue.text.to_lowercase())
 }
 
 /// Fill `doc.sentences` from `doc.blocks`.
 pub fn segment(doc: &mut Document) {
     let chars: Vec<char> = doc.clean.text.chars().collect();
     let n = chars.len();
-    let sp = &lex().speech;
     let dateline = doc.dateline.as_ref().map(|d| d.span);
     let mut sentences = Vec::new();
     let mut heading_cue: Option<SpeakerCue> = None;
@@ -579,7 +592,7 @@ pub fn segment(doc: &mut Document) {
             BlockKind::SpeakerHeading => {
                 let text: String = block.iter().collect();
                 heading_cue = crate::ingest::boilerplate::heading_name(&text)
-                    .map(|(s, e)| cue(&doc.clean, &chars, bs + s, bs + e));
+                    .map(|(s, e)| cue(&doc.clean, &chars, CueKind::Heading, bs + s, bs + e));
             }
             BlockKind::Title => heading_cue = None,
             BlockKind::Paragraph => {}
@@ -603,7 +616,7 @@ pub fn segment(doc: &mut Document) {
         let regions = quote_regions(block);
         let region_cues: Vec<Option<SpeakerCue>> = regions
             .iter()
-            .map(|&r| quote_speaker(block, r).map(|(s, e)| cue(&doc.clean, &chars, bs + s, bs + e)))
+            .map(|&r| quote_speaker(block, r).map(|(s, e)| cue(&doc.clean, &chars, CueKind::Quote, bs + s, bs + e)))
             .collect();
 
         // Which quotation region each code point of the block is in.
@@ -622,38 +635,26 @@ pub fn segment(doc: &mut Document) {
             let total = visible().count().max(1);
             let quoted = inside * 2 >= total && inside > 0;
 
-            let speaker = if b.kind == BlockKind::Paragraph {
-                let from_quote = (s..e)
-                    .map(|k| region_of[k])
-                    .filter(|&r| r != usize::MAX)
-                    .find_map(|r| region_cues[r].clone());
-                let reported = reported_speaker(block, s, e)
-                    .map(|(a, z)| cue(&doc.clean, &chars, bs + a, bs + z));
-                let reported_is_pronoun = reported
-                    .as_ref()
-                    .is_some_and(|c| sp.pronouns.contains(&c.text.to_lowercase()));
-                let trailing = || {
-                    trailing_speaker(block, s, e).map(|(a, z)| cue(&doc.clean, &chars, bs + a, bs + z))
-                };
-                from_quote
-                    .or(if reported_is_pronoun {
-                        None
-                    } else {
-                        reported.clone()
-                    })
-                    .or_else(trailing)
-                    .or(heading_cue.clone())
-                    .or(reported)
-            } else {
-                None
-            };
+            let mut cues = Vec::new();
+            if b.kind == BlockKind::Paragraph {
+                let mut region = (s..e).map(|k| region_of[k]).filter(|&r| r != usize::MAX);
+                cues.extend(region.find_map(|r| region_cues[r].clone()));
+                let found = [
+                    (CueKind::AccordingTo, according_to(block, s, e)),
+                    (CueKind::Reported, reported_speaker(block, s, e)),
+                    (CueKind::Trailing, trailing_speaker(block, s, e)),
+                ];
+                cues.extend(found.into_iter().filter_map(|(kind, at)| at.map(|(a, z)| cue(&doc.clean, &chars, kind, bs + a, bs + z))));
+                cues.extend(heading_cue.clone());
+            }
 
             sentences.push(Sentence {
                 span: doc.clean.to_source(bs + s, bs + e),
                 text: block[s..e].iter().collect(),
                 clean_start: bs + s,
                 paragraph: bi,
-                speaker,
+                cues,
+                speaker: None,
                 quoted,
             });
         }
@@ -667,6 +668,11 @@ mod tests {
     use crate::document::Format;
     use crate::ingest::{ingest, RawDocument};
     use proptest::prelude::*;
+
+    /// The cue the attribution sieve's cue rules would read first (before resolving it).
+    fn speaker(s: &Sentence) -> Option<&SpeakerCue> {
+        crate::attribute::Rule::ALL.iter().find_map(|&rule| crate::attribute::cue_for(s, rule))
+    }
 
     fn split(s: &str) -> Vec<String> {
         let chars: Vec<char> = s.chars().collect();
@@ -807,7 +813,7 @@ mod tests {
                 .find(|s| s.text.starts_with(p))
                 .unwrap_or_else(|| panic!("no sentence {p:?}"))
         };
-        let who = |p: &str| find(p).speaker.as_ref().map(|c| c.text.clone());
+        let who = |p: &str| speaker(find(p)).map(|c| c.text.clone());
         assert_eq!(
             d.sentences[0].text,
             "Belarus intent on expanding multi-faceted cooperation with SCO countries"
@@ -858,7 +864,7 @@ mod tests {
             who("Our country is in favor of").as_deref(),
             Some("Viktor Khrenin")
         );
-        let c = find("Our country is in favor of").speaker.clone().unwrap();
+        let c = speaker(find("Our country is in favor of")).cloned().unwrap();
         assert_eq!(src(&d, c.span), "Viktor Khrenin");
         assert_eq!(who("He expressed support"), None);
     }
@@ -871,9 +877,8 @@ mod tests {
             d.sentences
                 .iter()
                 .find(|s| s.text.starts_with(p))
+                .map(|s| speaker(s))
                 .unwrap()
-                .speaker
-                .as_ref()
                 .map(|c| c.text.clone())
         };
         assert_eq!(who("An open and principled conversation"), None);
@@ -906,7 +911,7 @@ mod tests {
             .iter()
             .find(|s| s.text.starts_with("I am pleased"))
             .unwrap();
-        let c = s.speaker.clone().unwrap();
+        let c = speaker(s).cloned().unwrap();
         assert_eq!(src(&d, c.span), "Alexander Lukashenko");
         assert!(c.span.end <= s.span.start);
         // The heading itself is a sentence of its own paragraph, with no speaker.
@@ -915,7 +920,7 @@ mod tests {
             .iter()
             .find(|s| s.text == "Alexander Lukashenko, President of Belarus:")
             .unwrap();
-        assert_eq!(h.speaker, None);
+        assert_eq!(speaker(h), None);
     }
 
     #[test]
@@ -926,9 +931,8 @@ mod tests {
             d.sentences
                 .iter()
                 .find(|s| s.text.starts_with(p))
+                .map(|s| speaker(s))
                 .unwrap()
-                .speaker
-                .as_ref()
                 .map(|c| c.text.clone())
         };
         assert!(d.sentences[1]
@@ -975,7 +979,7 @@ mod tests {
              The ministers met in Minsk, and the talks went well.",
         );
         let speakers: Vec<Option<String>> =
-            d.sentences.iter().map(|s| s.speaker.as_ref().map(|c| c.text.clone())).collect();
+            d.sentences.iter().map(|s| speaker(s).map(|c| c.text.clone())).collect();
         assert_eq!(
             speakers,
             [
@@ -1028,7 +1032,7 @@ mod tests {
             src(&d, d.sentences[2].span),
             "&ldquo;We agree,&rdquo; said Ms. Jones."
         );
-        assert_eq!(d.sentences[2].speaker.as_ref().unwrap().text, "Ms. Jones");
+        assert_eq!(speaker(&d.sentences[2]).unwrap().text, "Ms. Jones");
         // Less than half of it is inside the quotation marks.
         assert!(!d.sentences[2].quoted);
     }
@@ -1048,7 +1052,7 @@ mod tests {
                 "“Belarus’ role,” he said."
             ]
         );
-        assert_eq!(d.sentences[3].speaker.as_ref().unwrap().text, "he");
+        assert_eq!(speaker(&d.sentences[3]).unwrap().text, "he");
     }
 
     #[test]
@@ -1060,7 +1064,7 @@ mod tests {
         let t = std::time::Instant::now();
         let d = sample(&text);
         assert_eq!(d.sentences.len(), 1 + 40_000);
-        assert!(d.sentences[1].speaker.is_some());
+        assert!(speaker(&d.sentences[1]).is_some());
         assert!(t.elapsed().as_secs() < 20, "took {:?}", t.elapsed());
     }
 
@@ -1174,7 +1178,7 @@ mod tests {
             if plain {
                 prop_assert_eq!(src(d, s.span), s.text.clone());
             }
-            if let Some(cue) = &s.speaker {
+            for cue in &s.cues {
                 span_ok(cue.span)?;
                 if plain {
                     prop_assert_eq!(src(d, cue.span), cue.text.clone());

@@ -471,6 +471,29 @@ def save(model, out, max_pieces):
         f.write("\n")
 
 
+def fit(model, windows, epochs, args, rng, modality_weights, stage, evaluate):
+    """AdamW with 6 % warm-up then linear decay over `epochs` passes of `windows`; `evaluate`
+    gets each epoch's log entry."""
+    per_epoch = math.ceil(len(windows) / args.batch_size)
+    steps = epochs * per_epoch
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    sched = get_linear_schedule_with_warmup(opt, int(0.06 * steps), steps)
+    for epoch in range(epochs):
+        model.train()
+        total, t0 = 0.0, time.time()
+        for step, batch in enumerate(batches(windows, args.batch_size, rng), 1):
+            loss = loss_of(model, batch, modality_weights)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            total += loss.item()
+            if step % 100 == 0:
+                print(f"{stage} epoch {epoch + 1} step {step}/{per_epoch} loss {total / step:.4f} ({time.time() - t0:.0f} s)", flush=True)
+        evaluate({"stage": stage, "epoch": epoch + 1, "loss": round(total / max(1, per_epoch), 4), "seconds": round(time.time() - t0)})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--conll", required=True)
@@ -479,7 +502,8 @@ def main():
     ap.add_argument("--labels", default=os.path.join(ROOT, "corpus", "labels"))
     ap.add_argument("--sentences", nargs="*", default=sorted(glob.glob(os.path.join(HERE, "data", "*_sentences.jsonl"))))
     ap.add_argument("--out", default=HERE)
-    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=3, help="epochs of the joint stage (every head)")
+    ap.add_argument("--ner-warmup-epochs", type=int, default=0, help="epochs on CoNLL alone before the joint stage (model card, \"Tried\")")
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--batch-size", type=int, default=8, help="windows per step (a CoNLL window holds about six sentences)")
     ap.add_argument("--max-pieces", type=int, default=128)
@@ -536,33 +560,20 @@ def main():
             self.bert = bert
     casing.init_case_embeddings(Holder())
     model = OnePass(bert)
-    steps = args.epochs * math.ceil(len(train) / args.batch_size)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    sched = get_linear_schedule_with_warmup(opt, int(0.06 * steps), steps)
     log = {"args": vars(args), "modality_counts": dict(zip(MODALITY, counts)), "windows": {"conll": len(ner_windows), "corpus": len(claim_windows), "sentences": len(single_windows)},
            "corpus_claims": corpus_stats, "epochs": []}
-    model.train()
-    step = 0
-    for epoch in range(args.epochs):
-        total, t0 = 0.0, time.time()
-        for batch in batches(train, args.batch_size, rng):
-            loss = loss_of(model, batch, modality_weights)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            total += loss.item()
-            step += 1
-            if step % 100 == 0:
-                print(f"epoch {epoch + 1} step {step}/{steps} loss {total / (step - epoch * math.ceil(len(train) / args.batch_size)):.4f} "
-                      f"({time.time() - t0:.0f} s)", flush=True)
-        ner = ner_dev(model, tok, conll_dev, args.max_pieces)
-        claims, curve = claims_dev(model, dev_corpus, args.max_pieces)
-        entry = {"epoch": epoch + 1, "loss": round(total / max(1, math.ceil(len(train) / args.batch_size)), 4),
-                 "seconds": round(time.time() - t0), "conll_dev_f1": ner["f1"], "corpus_dev": claims}
+
+    def evaluate(entry):
+        entry["conll_dev_f1"] = ner_dev(model, tok, conll_dev, args.max_pieces)["f1"]
+        entry["corpus_dev"] = claims_dev(model, dev_corpus, args.max_pieces)[0]
         log["epochs"].append(entry)
         print(json.dumps(entry), flush=True)
+
+    # NER first, alone: the token head then starts the joint stage from an encoder that already
+    # knows entities, and the joint stage's sentence objectives pull it away less (model card).
+    if args.ner_warmup_epochs:
+        fit(model, ner_windows, args.ner_warmup_epochs, args, rng, modality_weights, "ner warm-up", evaluate)
+    fit(model, train, args.epochs, args, rng, modality_weights, "joint", evaluate)
     model.eval()
     # The shipped weights are fp16: score what ships.
     model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})

@@ -388,7 +388,7 @@
       k.modality ? el("span", { class: "badge" }, k.modality) : null,
       ...(k.categories || []).map((c) => el("span", { class: "badge" }, c)),
       el("span", { class: "badge", title: "confidence" }, typeof k.confidence === "number" ? k.confidence.toFixed(2) : "?"),
-      a ? el("span", { class: "badge", title: "actor" }, `${actorName(a)} · ${a.rule ? a.rule + ", " : ""}${a.origin}`) : null,
+      a ? el("span", { class: "badge", title: "actor" }, `${actorName(a)} · ${k.attribution ? k.attribution + ", " : ""}${a.origin}`) : null,
       x.outcome ? el("span", { class: "badge " + x.outcome }, x.outcome.toUpperCase()) : null);
   }
 
@@ -409,7 +409,7 @@
         row("canonical", a.canonical || "(unresolved)");
         row("label", a.label);
         row("affiliation", a.affiliation);
-        row("attribution", [a.rule && "rule " + a.rule, a.origin && "origin " + a.origin].filter(Boolean).join(", "));
+        row("attribution", [k.attribution && "rule " + k.attribution, a.origin && "origin " + a.origin].filter(Boolean).join(", "));
       } else row("actor", "(none)");
       row("target", k.target && k.target.text);
       row("polarity", k.polarity);
