@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::document::{ClaimType, CueKind, Document, Entity, EntityLabel, Origin, Sentence, SpeakerCue};
+use crate::document::{ClaimType, CueKind, Document, Entity, EntityLabel, Origin, Sentence, SpeakerCue, Span};
 use crate::assemble::find_word;
 use crate::gazetteer::Gazetteer;
 use crate::resolve::{apply, last_person_before, slice};
@@ -104,6 +104,7 @@ pub struct Lexicon {
     pronoun_subjects: Vec<String>,
     own_country: Vec<String>,
     person_nouns: Vec<String>,
+    body_nouns: Vec<String>,
 }
 
 impl Lexicon {
@@ -236,6 +237,9 @@ impl Sieve<'_> {
         if let Some(e) = doc.entities.iter().filter(inside).find(|e| e.label != EntityLabel::Misc || e.id.is_some()) {
             return Some(e.clone());
         }
+        if let Some(noun) = words.iter().find_map(|w| self.lexicon.body_nouns.iter().find(|n| n == w)) {
+            return self.last_body_before(doc, cue.span, noun).map(as_cue);
+        }
         let name_like = (1..=5).contains(&words.len())
             && cue.text.split_whitespace().all(|w| w.chars().next().is_some_and(char::is_uppercase) || w.chars().all(|c| c.is_lowercase()) && w.len() <= 3)
             && cue.text.chars().next().is_some_and(char::is_uppercase)
@@ -267,24 +271,60 @@ impl Sieve<'_> {
         mentions
     }
 
-    /// "He …", "The minister …" refer back to the last person named ("The President of Belarus"
+    /// "He …", "The minister …" refer back to the last person named; "The Ministry …", "The
+    /// Sudanese army …" to the last institution named with that noun ("The President of Belarus"
     /// is a title the gazetteer resolved, not a pronoun).
     fn pronoun_subject(&self, doc: &Document, i: usize) -> Option<Entity> {
         let sentence = &doc.sentences[i];
         let lower = sentence.text.to_lowercase();
-        let len = self.lexicon.pronoun_subjects.iter().find(|p| starts_with_word(&lower, p))?.chars().count();
+        let person = self.lexicon.pronoun_subjects.iter().find(|p| starts_with_word(&lower, p)).map(|p| (p.chars().count(), None));
+        let (len, body) = person.or_else(|| self.body_opening(&sentence.text).map(|(len, noun)| (len, Some(noun))))?;
         if self.mentions(doc, i, &lower).iter().any(|(_, at)| *at < len) {
             return None;
         }
+        let referent = match body {
+            None => last_person_before(doc, sentence.span)?,
+            Some(noun) => self.last_body_before(doc, sentence.span, noun)?,
+        };
         let span = doc.clean.to_source(sentence.clean_start, sentence.clean_start + len);
-        last_person_before(doc, sentence.span).cloned().map(|person| Entity {
-            text: slice(&sentence.text, 0, len),
-            start: span.start,
-            end: span.end,
-            sentence: i,
-            origin: Origin::Coreference,
-            ..person
-        })
+        Some(Entity { text: slice(&sentence.text, 0, len), start: span.start, end: span.end, sentence: i, origin: Origin::Coreference, ..referent.clone() })
+    }
+
+    /// "The Ministry", "the Sudanese army": "the", at most two more words, then a body noun
+    /// (data/attribution.toml `body_nouns`); its length in code points and the noun.
+    fn body_opening<'l>(&'l self, text: &str) -> Option<(usize, &'l str)> {
+        let words = word_spans(text);
+        let word = |k: usize| words.get(k).map(|&(a, b)| slice(text, a, b).to_lowercase());
+        if word(0).as_deref() != Some("the") {
+            return None;
+        }
+        for k in 1..4 {
+            let w = word(k)?;
+            if let Some(noun) = self.lexicon.body_nouns.iter().find(|n| **n == w) {
+                return Some((words[k].1, noun.as_str()));
+            }
+            if !w.chars().all(char::is_alphabetic) {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The last institution named before a position: a name with the noun ("Foreign Ministry"
+    /// for "the ministry"), or a country or organization right before the noun ("The Colombian
+    /// government" for "the government").
+    fn last_body_before<'d>(&self, doc: &'d Document, at: Span, noun: &str) -> Option<&'d Entity> {
+        let has_noun = |e: &Entity| e.text.to_lowercase().split(|c: char| !c.is_alphanumeric()).any(|w| w == noun);
+        let before_body = |e: &Entity| {
+            let next: String = doc.source.chars().skip(e.end).take(40).collect::<String>().to_lowercase();
+            let word = next.split(|c: char| !c.is_alphanumeric()).find(|w| !w.is_empty()).unwrap_or("");
+            next.starts_with(' ') && word == noun
+        };
+        doc.entities
+            .iter()
+            .filter(|e| e.label != EntityLabel::Per && e.end <= at.start && !e.canonical.is_empty())
+            .filter(|e| has_noun(e) || before_body(e))
+            .max_by_key(|e| e.end)
     }
 
     /// The grammatical holder: the first entity near the start (or after "According to") that
@@ -303,8 +343,10 @@ impl Sieve<'_> {
         let mut previous_end: Option<usize> = None;
         for (e, at) in self.mentions(doc, i, &lower).into_iter().filter(|(_, at)| *at >= from) {
             let before: String = chars[..at].iter().collect();
-            // The word before the mention, past any article: "a meeting of the UN".
-            let prev = before.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).rfind(|w| !self.lexicon.determiners.iter().any(|d| d == w));
+            // The word before the mention, past any article: "a meeting of the UN"; a comma
+            // between them ends the phrase ("From now on, the EU can …").
+            let clause = before.rsplit([',', ';', ':']).next().unwrap_or("");
+            let prev = clause.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).rfind(|w| !self.lexicon.determiners.iter().any(|d| d == w));
             let mut governed = prev.is_some_and(|w| self.lexicon.prepositions.iter().any(|p| p == w));
             // A list shares its first member's preposition: "of the UN, OSCE and SCO".
             if let Some(end) = previous_end.filter(|end| *end <= at) {

@@ -47,6 +47,8 @@ pub struct PredictedClaim {
     pub categories: Vec<String>,
     #[serde(default)]
     pub modality: Option<Modality>,
+    #[serde(default)]
+    pub confidence: f64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -244,6 +246,29 @@ pub struct GoldOutcome {
 }
 
 /// [`score`], with the outcome of every claim.
+/// The lowest threshold a precision–recall curve starts at: `eval --curves` makes claims down
+/// to it and sweeps the thresholds up from there.
+pub const CURVE_FLOOR: f32 = 0.05;
+
+/// One point of a precision–recall curve: every claim type at this threshold.
+#[derive(Clone, Debug, Serialize)]
+pub struct CurvePoint {
+    pub threshold: f64,
+    pub per_type: BTreeMap<String, Prf>,
+}
+
+/// Precision and recall of each claim type as the threshold rises from [`CURVE_FLOOR`] to 0.95
+/// in steps of 0.05 (the claims must have been made at the floor).
+pub fn curves(sources: &BTreeMap<String, Document>, gold: &[GoldClaim], predicted: &[PredictedClaim]) -> Result<Vec<CurvePoint>> {
+    (1..20)
+        .map(|k| {
+            let threshold = k as f64 / 20.0;
+            let kept: Vec<PredictedClaim> = predicted.iter().filter(|p| p.confidence >= threshold - 1e-9).cloned().collect();
+            Ok(CurvePoint { threshold, per_type: score(sources, gold, &kept)?.per_type })
+        })
+        .collect()
+}
+
 pub fn score_with_outcomes(
     sources: &BTreeMap<String, Document>,
     gold: &[GoldClaim],
@@ -475,6 +500,7 @@ mod tests {
             polarity: (kind == "stance").then(|| "oppose".into()),
             categories: if kind == "threat" { vec!["terrorism".into(), "other".into()] } else { vec![] },
             modality: Some(Modality::Asserted),
+            confidence: 0.9,
         }
     }
 

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use claimex::config::{PipelineConfig, Precision};
-use claimex::document::printable;
+use claimex::document::{printable, ClaimType};
 use claimex::encode::Encoder;
 use claimex::eval::{self, GoldClaim, PredictedClaim};
 use claimex::ingest::{self, IngestConfig};
@@ -58,6 +58,12 @@ enum Command {
         /// Exit with 1 when the overall F1 is below this.
         #[arg(long)]
         min_f1: Option<f64>,
+        /// Also write each claim type's precision-recall curve (thresholds 0.05 to 0.95) to this
+        /// JSON file; plot it with scripts/pr_curves.py. The claim scores printed stay those at
+        /// the configured thresholds (actor figures can move a little: the discourse rule sees
+        /// the claims below them too).
+        #[arg(long)]
+        curves: Option<PathBuf>,
         /// The documents the gold file labels (all of them count as fully labeled).
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
@@ -208,8 +214,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(if s.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
-        Command::Eval { pipeline: args, gold, predictions, json, min_f1, inputs } => {
+        Command::Eval { pipeline: args, gold, predictions, json, min_f1, curves, inputs } => {
             let mut config = args.config()?;
+            let thresholds = config.thresholds.clone();
+            if curves.is_some() {
+                // Claims down to the curve's floor; the report below keeps the configured ones.
+                for t in [&mut config.thresholds.stance, &mut config.thresholds.proposal, &mut config.thresholds.threat] {
+                    *t = t.min(eval::CURVE_FLOOR);
+                }
+            }
             // Without --out, the run goes to a new private folder (random name, 0700) removed
             // after scoring.
             let scratch = (predictions.is_none() && args.out.is_none())
@@ -238,6 +251,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let gold: Vec<GoldClaim> = eval::read_jsonl(&gold)?;
             let predicted: Vec<PredictedClaim> = eval::read_jsonl(&claims_path)?;
             drop(scratch);
+            if let Some(path) = &curves {
+                let points = eval::curves(&sources, &gold, &predicted)?;
+                std::fs::write(path, serde_json::to_string_pretty(&points)? + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            // With curves the run made claims down to the floor: the report is at the thresholds.
+            let threshold = |kind: &str| ClaimType::ALL.into_iter().find(|t| t.name() == kind).map_or(0.0, |t| f64::from(thresholds.for_type(t)));
+            let predicted: Vec<PredictedClaim> = if curves.is_some() { predicted.into_iter().filter(|p| p.confidence >= threshold(&p.kind) - 1e-6).collect() } else { predicted };
             let report = eval::score(&sources, &gold, &predicted)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
