@@ -293,15 +293,13 @@ impl Sieve<'_> {
     /// "The Ministry", "the Sudanese army": "the", at most two more words, then a body noun
     /// (data/attribution.toml `body_nouns`); its length in code points and the noun.
     fn body_opening<'l>(&'l self, text: &str) -> Option<(usize, &'l str)> {
-        let words = word_spans(text);
-        let word = |k: usize| words.get(k).map(|&(a, b)| slice(text, a, b).to_lowercase());
-        if word(0).as_deref() != Some("the") {
+        let words: Vec<(usize, String)> = word_spans(text).into_iter().take(4).map(|(a, b)| (b, slice(text, a, b).to_lowercase())).collect();
+        if words.first().map(|(_, w)| w.as_str()) != Some("the") {
             return None;
         }
-        for k in 1..4 {
-            let w = word(k)?;
-            if let Some(noun) = self.lexicon.body_nouns.iter().find(|n| **n == w) {
-                return Some((words[k].1, noun.as_str()));
+        for (end, w) in &words[1..] {
+            if let Some(noun) = self.lexicon.body_nouns.iter().find(|n| *n == w) {
+                return Some((*end, noun.as_str()));
             }
             if !w.chars().all(char::is_alphabetic) {
                 return None;

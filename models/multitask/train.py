@@ -503,7 +503,7 @@ def main():
     ap.add_argument("--sentences", nargs="*", default=sorted(glob.glob(os.path.join(HERE, "data", "*_sentences.jsonl"))))
     ap.add_argument("--out", default=HERE)
     ap.add_argument("--epochs", type=int, default=3, help="epochs of the joint stage (every head)")
-    ap.add_argument("--ner-warmup-epochs", type=int, default=0, help="epochs on CoNLL alone before the joint stage (model card, \"Tried\")")
+    ap.add_argument("--ner-warmup-epochs", type=int, default=2, help="epochs on CoNLL alone before the joint stage")
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--batch-size", type=int, default=8, help="windows per step (a CoNLL window holds about six sentences)")
     ap.add_argument("--max-pieces", type=int, default=128)
