@@ -22,6 +22,9 @@ use crate::segment::is_pronoun;
 pub enum Rule {
     /// The speaker of the quotation the sentence is in: "X said: “…”", "“…,” he said."
     Quote,
+    /// A quoted sentence with no attribution of its own, right after the quote of a speaker
+    /// (a quotation that goes on over sentences and paragraphs).
+    QuoteContinued,
     /// "According to X, …" at the sentence start.
     AccordingTo,
     /// "X said that …" at the sentence start, X named.
@@ -45,8 +48,9 @@ pub enum Rule {
 impl Rule {
     /// The default sieve: speech cues, most explicit first; then the model; then grammar; then
     /// the discourse.
-    pub const ALL: [Rule; 10] = [
+    pub const ALL: [Rule; 11] = [
         Rule::Quote,
+        Rule::QuoteContinued,
         Rule::AccordingTo,
         Rule::Reported,
         Rule::Trailing,
@@ -61,6 +65,7 @@ impl Rule {
     pub fn name(self) -> &'static str {
         match self {
             Rule::Quote => "quote",
+            Rule::QuoteContinued => "quote_continued",
             Rule::AccordingTo => "according_to",
             Rule::Reported => "reported",
             Rule::Trailing => "trailing",
@@ -82,7 +87,7 @@ impl Rule {
             Rule::Trailing => Some((CueKind::Trailing, None)),
             Rule::Heading => Some((CueKind::Heading, None)),
             Rule::ReportedPronoun => Some((CueKind::Reported, Some(true))),
-            Rule::Learned | Rule::PronounSubject | Rule::Subject | Rule::Discourse => None,
+            Rule::QuoteContinued | Rule::Learned | Rule::PronounSubject | Rule::Subject | Rule::Discourse => None,
         }
     }
 }
@@ -152,6 +157,7 @@ impl Sieve<'_> {
     /// Sets every sentence's `speaker` (the cue of the first cue rule that resolves) and returns,
     /// per sentence, the actor of its claims (`kinds`: the claim types of each sentence).
     pub fn attribute(&self, doc: &mut Document, kinds: &[Vec<ClaimType>]) -> Vec<Option<Attribution>> {
+        let continued = self.quotes_continued(doc);
         for i in 0..doc.sentences.len() {
             let speaker = self.rules.iter().find_map(|&rule| self.cue_actor(doc, i, rule));
             if let Some((cue, actor)) = &speaker {
@@ -172,6 +178,7 @@ impl Sieve<'_> {
             };
             let found = self.rules.iter().find_map(|&rule| {
                 let actor = match rule {
+                    Rule::QuoteContinued => continued[i].clone(),
                     Rule::Learned => learned_holder(doc, i),
                     Rule::PronounSubject => self.pronoun_subject(doc, i),
                     Rule::Subject => self.subject(doc, i),
@@ -187,6 +194,27 @@ impl Sieve<'_> {
                 discourse.saw(&a.actor);
             }
             out.push(found);
+        }
+        out
+    }
+
+    /// Per sentence, the speaker a quotation goes on from: a quoted sentence without a quote
+    /// cue of its own, when every sentence since the last attributed quote was quoted too.
+    fn quotes_continued(&self, doc: &Document) -> Vec<Option<Entity>> {
+        let mut speaker: Option<Entity> = None;
+        let mut out = Vec::with_capacity(doc.sentences.len());
+        for (i, sentence) in doc.sentences.iter().enumerate() {
+            match self.cue_actor(doc, i, Rule::Quote) {
+                Some((_, actor)) => {
+                    speaker = Some(actor);
+                    out.push(None);
+                }
+                None if sentence.quoted => out.push(speaker.clone()),
+                None => {
+                    speaker = None;
+                    out.push(None);
+                }
+            }
         }
         out
     }
