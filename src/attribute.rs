@@ -171,14 +171,14 @@ impl Sieve<'_> {
 
         let mut discourse = Discourse::default();
         let mut out = Vec::with_capacity(doc.sentences.len());
-        for i in 0..doc.sentences.len() {
+        for (i, continued) in continued.into_iter().enumerate() {
             let Some(kinds) = kinds.get(i).filter(|k| !k.is_empty()) else {
                 out.push(None);
                 continue;
             };
             let found = self.rules.iter().find_map(|&rule| {
                 let actor = match rule {
-                    Rule::QuoteContinued => continued[i].clone(),
+                    Rule::QuoteContinued => continued.clone(),
                     Rule::Learned => learned_holder(doc, i),
                     Rule::PronounSubject => self.pronoun_subject(doc, i),
                     Rule::Subject => self.subject(doc, i),
