@@ -539,6 +539,23 @@ mod tests {
     }
 
     #[test]
+    fn curves_drop_claims_below_each_threshold() {
+        let text = "Belarus supports X. Terror is a threat. Nothing here.";
+        let sources = sources_of([("d", text)]);
+        let g = vec![gold("d", "stance", "Belarus supports X.", Some("Belarus"))];
+        let mut sure = pred("d", "stance", (0, 19), "Belarus");
+        sure.confidence = 0.8;
+        let mut unsure = pred("d", "stance", (40, 53), "x");
+        unsure.confidence = 0.3;
+        let points = curves(&sources, &g, &[sure, unsure]).unwrap();
+        assert_eq!(points.len(), 19);
+        let at = |t: f64| &points.iter().find(|p| (p.threshold - t).abs() < 1e-9).unwrap().per_type["stance"];
+        assert_eq!((at(0.3).tp, at(0.3).fp), (1, 1)); // a claim at exactly the threshold is kept
+        assert_eq!((at(0.35).tp, at(0.35).fp), (1, 0));
+        assert_eq!((at(0.85).tp, at(0.85).fn_), (0, 1));
+    }
+
+    #[test]
     fn gold_sentences_are_found_in_the_visible_text_of_html() {
         let html = "<html><body><p>Iran <a href=\"/x\">condemned</a> the <em>new</em> sanctions.</p></body></html>";
         let raw = crate::ingest::RawDocument {
