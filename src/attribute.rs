@@ -394,13 +394,15 @@ pub fn cue_for(sentence: &Sentence, rule: Rule) -> Option<&SpeakerCue> {
     sentence.cues.iter().find(|c| c.kind == kind && pronoun.is_none_or(|p| is_pronoun(c) == p))
 }
 
-/// The entity the model tagged as the holder in sentence `i`: the first holder mention that
-/// overlaps an entity of the sentence.
+/// The entity the model tagged as the holder in sentence `i`: in the first holder mention that
+/// covers an entity, the person it names, else its last entity ("Tehran's top diplomat Abbas
+/// Araghchi" is Araghchi; "the Iranian Foreign Ministry" is the ministry, not Iran).
 fn learned_holder(doc: &Document, i: usize) -> Option<Entity> {
     let sentence = &doc.sentences[i];
     doc.holders.get(i)?.iter().find_map(|&(start, end)| {
         let span = doc.clean.to_source(sentence.clean_start + start, sentence.clean_start + end);
-        doc.entities.iter().find(|e| e.sentence == i && e.start < span.end && span.start < e.end && !e.canonical.is_empty()).cloned()
+        let inside: Vec<&Entity> = doc.entities.iter().filter(|e| e.sentence == i && e.start < span.end && span.start < e.end && !e.canonical.is_empty()).collect();
+        inside.iter().rev().find(|e| e.label == EntityLabel::Per).or(inside.last()).map(|e| (*e).clone())
     })
 }
 
