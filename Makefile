@@ -22,6 +22,7 @@ test: build test-tools browser
 	@mkdir -p target
 	@python3 models/multitask/data/validate.py > target/validate.log || { cat target/validate.log; exit 1; }
 	@echo "corpus and training data: $$(tail -n 1 target/validate.log)"
+	python3 corpus/tools/alternatives.py --check
 	cargo test --release --no-default-features --lib
 	cargo test --release
 	$(VENV)/bin/python tests/browser/test_report.py

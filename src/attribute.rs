@@ -39,6 +39,10 @@ pub enum Rule {
     Learned,
     /// A sentence opening with "He", "The minister": the last person named.
     PronounSubject,
+    /// "We condemn …" in the text's own voice (a statement, a briefing, a speech): the last
+    /// speaker a cue named, else the author the title names ("Statement by the High
+    /// Representative").
+    FirstPerson,
     /// The first entity near the sentence start that no preposition governs.
     Subject,
     /// The one person whose claims the text has reported so far, for a stance or proposal.
@@ -48,7 +52,7 @@ pub enum Rule {
 impl Rule {
     /// The default sieve: speech cues, most explicit first; then the model; then grammar; then
     /// the discourse.
-    pub const ALL: [Rule; 11] = [
+    pub const ALL: [Rule; 12] = [
         Rule::Quote,
         Rule::QuoteContinued,
         Rule::AccordingTo,
@@ -58,6 +62,7 @@ impl Rule {
         Rule::ReportedPronoun,
         Rule::Learned,
         Rule::PronounSubject,
+        Rule::FirstPerson,
         Rule::Subject,
         Rule::Discourse,
     ];
@@ -73,6 +78,7 @@ impl Rule {
             Rule::ReportedPronoun => "reported_pronoun",
             Rule::Learned => "learned",
             Rule::PronounSubject => "pronoun_subject",
+            Rule::FirstPerson => "first_person",
             Rule::Subject => "subject",
             Rule::Discourse => "discourse",
         }
@@ -87,7 +93,7 @@ impl Rule {
             Rule::Trailing => Some((CueKind::Trailing, None)),
             Rule::Heading => Some((CueKind::Heading, None)),
             Rule::ReportedPronoun => Some((CueKind::Reported, Some(true))),
-            Rule::QuoteContinued | Rule::Learned | Rule::PronounSubject | Rule::Subject | Rule::Discourse => None,
+            Rule::QuoteContinued | Rule::Learned | Rule::PronounSubject | Rule::FirstPerson | Rule::Subject | Rule::Discourse => None,
         }
     }
 }
@@ -110,6 +116,9 @@ pub struct Lexicon {
     own_country: Vec<String>,
     person_nouns: Vec<String>,
     body_nouns: Vec<String>,
+    institution_references: Vec<String>,
+    first_person: Vec<String>,
+    authorship: Vec<String>,
 }
 
 impl Lexicon {
@@ -153,25 +162,61 @@ impl Discourse {
     }
 }
 
+/// What the sieve knows from the sentences before the one it attributes.
+#[derive(Default)]
+struct Context {
+    /// The speaker of the quotation that is still going on, if every sentence since its
+    /// attributed quote was quoted.
+    quote_speaker: Option<Entity>,
+    /// The last institution a speech cue named or that held a claim: what "the statement said"
+    /// and "it added" refer to.
+    institution: Option<Entity>,
+    /// The last speaker a speech cue named.
+    speaker: Option<Entity>,
+    discourse: Discourse,
+}
+
+impl Context {
+    /// Remembers an actor that spoke or held a claim, if it is an institution.
+    fn heard(&mut self, actor: &Entity) {
+        if actor.label != EntityLabel::Per {
+            self.institution = Some(actor.clone());
+        }
+    }
+}
+
 impl Sieve<'_> {
     /// Sets every sentence's `speaker` (the cue of the first cue rule that resolves) and returns,
-    /// per sentence, the actor of its claims (`kinds`: the claim types of each sentence).
+    /// per sentence, the actor of its claims (`kinds`: the claim types of each sentence). One
+    /// pass in reading order: a sentence is attributed from what the text said before it.
     pub fn attribute(&self, doc: &mut Document, kinds: &[Vec<ClaimType>]) -> Vec<Option<Attribution>> {
-        let continued = self.quotes_continued(doc);
+        let mut context = Context::default();
+        let author = self.author(doc);
+        let mut out = Vec::with_capacity(doc.sentences.len());
         for i in 0..doc.sentences.len() {
-            let speaker = self.rules.iter().find_map(|&rule| self.cue_actor(doc, i, rule));
-            if let Some((cue, actor)) = &speaker {
-                if actor.origin == Origin::Coreference && !doc.entities.iter().any(|e| e.start == actor.start && e.end == actor.end) {
-                    doc.entities.push(actor.clone());
+            // Every cue rule's actor, in sieve order, each cue resolved once.
+            let cues: Vec<(Rule, SpeakerCue, Entity)> =
+                self.rules.iter().filter_map(|&rule| self.cue_actor(doc, i, rule, &context).map(|(cue, actor)| (rule, cue, actor))).collect();
+            let continued = match cues.iter().find(|(rule, ..)| *rule == Rule::Quote) {
+                Some((.., actor)) => {
+                    context.quote_speaker = Some(actor.clone());
+                    None
                 }
+                None if doc.sentences[i].quoted => context.quote_speaker.clone(),
+                None => {
+                    context.quote_speaker = None;
+                    None
+                }
+            };
+            if let Some((_, cue, actor)) = cues.first() {
+                if actor.origin == Origin::Coreference && !doc.entities.iter().any(|e| e.start == actor.start && e.end == actor.end) {
+                    let at = doc.entities.partition_point(|e| (e.start, e.end) <= (actor.start, actor.end));
+                    doc.entities.insert(at, actor.clone());
+                }
+                context.heard(actor);
+                context.speaker = Some(actor.clone());
                 doc.sentences[i].speaker = Some(cue.clone());
             }
-        }
-        doc.entities.sort_by_key(|e| (e.start, e.end));
-
-        let mut discourse = Discourse::default();
-        let mut out = Vec::with_capacity(doc.sentences.len());
-        for (i, continued) in continued.into_iter().enumerate() {
             let Some(kinds) = kinds.get(i).filter(|k| !k.is_empty()) else {
                 out.push(None);
                 continue;
@@ -181,57 +226,40 @@ impl Sieve<'_> {
                     Rule::QuoteContinued => continued.clone(),
                     Rule::Learned => learned_holder(doc, i),
                     Rule::PronounSubject => self.pronoun_subject(doc, i),
+                    Rule::FirstPerson if self.in_first_person(&doc.sentences[i]) => context.speaker.clone().or_else(|| author.clone()),
+                    Rule::FirstPerson => None,
                     Rule::Subject => self.subject(doc, i),
                     // A threat named in narration is the narrator's (spec: actor null); a stance
                     // or proposal needs a holder, and paraphrase carries the last one's.
                     Rule::Discourse if kinds.iter().all(|k| *k == ClaimType::Threat) => None,
-                    Rule::Discourse => discourse.carried(),
-                    _ => self.cue_actor(doc, i, rule).map(|(_, actor)| actor),
+                    Rule::Discourse => context.discourse.carried(),
+                    _ => cues.iter().find(|(r, ..)| *r == rule).map(|(.., actor)| actor.clone()),
                 };
-                actor.map(|actor| Attribution { actor: self.as_actor(actor), rule })
+                actor.map(|actor| Attribution { actor: self.as_actor(doc, actor), rule })
             });
             if let Some(a) = &found {
-                discourse.saw(&a.actor);
+                context.discourse.saw(&a.actor);
+                context.heard(&a.actor);
             }
             out.push(found);
         }
         out
     }
 
-    /// Per sentence, the speaker a quotation goes on from: a quoted sentence without a quote
-    /// cue of its own, when every sentence since the last attributed quote was quoted too.
-    fn quotes_continued(&self, doc: &Document) -> Vec<Option<Entity>> {
-        let mut speaker: Option<Entity> = None;
-        let mut out = Vec::with_capacity(doc.sentences.len());
-        for (i, sentence) in doc.sentences.iter().enumerate() {
-            match self.cue_actor(doc, i, Rule::Quote) {
-                Some((_, actor)) => {
-                    speaker = Some(actor);
-                    out.push(None);
-                }
-                None if sentence.quoted => out.push(speaker.clone()),
-                None => {
-                    speaker = None;
-                    out.push(None);
-                }
-            }
-        }
-        out
-    }
-
     /// The sentence's cue that a cue rule reads, resolved to a named actor.
-    fn cue_actor(&self, doc: &Document, i: usize, rule: Rule) -> Option<(SpeakerCue, Entity)> {
+    fn cue_actor(&self, doc: &Document, i: usize, rule: Rule, context: &Context) -> Option<(SpeakerCue, Entity)> {
         let cue = cue_for(&doc.sentences[i], rule)?;
-        self.resolve_cue(doc, i, cue).map(|actor| (cue.clone(), actor))
+        self.resolve_cue(doc, i, cue, context).map(|actor| (cue.clone(), actor))
     }
 
     /// Who a speaker cue names: the last person inside it ("Foreign Ministry spokeswoman Irina
     /// Volkova" is Volkova, not whoever holds the title in the gazetteer), a person the gazetteer
     /// knows by name or title, the last person named before it for a pronoun or a description
     /// of a person ("he", "the minister"), the institution inside it ("the UK Foreign Office":
-    /// the state it speaks for), or the cue itself when it reads as a name the model missed.
-    /// Nobody for anything else ("the statement", "the agency", a misparsed clause).
-    fn resolve_cue(&self, doc: &Document, quoted: usize, cue: &SpeakerCue) -> Option<Entity> {
+    /// the state it speaks for), the last institution that spoke for "the statement", "it" or a
+    /// body no earlier name matches ("the agency"), or the cue itself when it reads as a name
+    /// the model missed. Nobody for anything else (a misparsed clause).
+    fn resolve_cue(&self, doc: &Document, quoted: usize, cue: &SpeakerCue, context: &Context) -> Option<Entity> {
         // The cue may stand in another sentence than the quote it attributes ("…,” he said.").
         let sentence = doc.sentences.iter().position(|s| s.span.contains(cue.span)).unwrap_or(quoted);
         let inside = |e: &&Entity| e.start < cue.span.end && cue.span.start < e.end && !e.canonical.is_empty();
@@ -257,16 +285,22 @@ impl Sieve<'_> {
             return Some(e);
         }
         let lower = cue.text.to_lowercase();
-        let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-        if is_pronoun(cue) || words.iter().any(|w| self.lexicon.person_nouns.iter().any(|n| n == w)) {
+        let words: Vec<&str> = alnum_words(&lower).collect();
+        let refers_to_institution = words.iter().any(|w| self.lexicon.institution_references.iter().any(|r| r == w));
+        if !refers_to_institution && (is_pronoun(cue) || words.iter().any(|w| self.lexicon.person_nouns.iter().any(|n| n == w))) {
             let prev = last_person_before(doc, cue.span)?;
             return Some(Entity { canonical: prev.canonical.clone(), affiliation: prev.affiliation.clone(), id: prev.id.clone(), ..base });
         }
         if let Some(e) = doc.entities.iter().filter(inside).find(|e| e.label != EntityLabel::Misc || e.id.is_some()) {
             return Some(e.clone());
         }
-        if let Some(noun) = words.iter().find_map(|w| self.lexicon.body_nouns.iter().find(|n| n == w)) {
-            return self.last_body_before(doc, cue.span, noun).map(as_cue);
+        if let Some(noun) = self.body_noun(&lower) {
+            // "the agency said" after the UN Office on Drugs and Crime spoke: no name with the
+            // noun, so the institution that spoke last.
+            return self.last_body_before(doc, cue.span, noun).or(context.institution.as_ref()).map(as_cue);
+        }
+        if refers_to_institution {
+            return context.institution.as_ref().map(as_cue);
         }
         let name_like = (1..=5).contains(&words.len())
             && cue.text.split_whitespace().all(|w| w.chars().next().is_some_and(char::is_uppercase) || w.chars().all(|c| c.is_lowercase()) && w.len() <= 3)
@@ -275,14 +309,40 @@ impl Sieve<'_> {
         name_like.then_some(base)
     }
 
-    /// A capital or an adjective acting as a holder stands for its country.
-    fn as_actor(&self, mut e: Entity) -> Entity {
+    /// A capital or an adjective acting as a holder stands for its country; so does a state body
+    /// (spec: a ministry speaks for its state).
+    fn as_actor(&self, doc: &Document, mut e: Entity) -> Entity {
         if e.label != EntityLabel::Per {
-            if let Some(country) = self.gazetteer.lookup(&e.text, None).and_then(|a| a.stands_for) {
+            if let Some(country) = self.gazetteer.lookup(&e.text, None).and_then(|a| a.stands_for).or_else(|| self.state_of_body(doc, &e)) {
                 e.canonical = country;
             }
         }
         e
+    }
+
+    /// The state a body the gazetteer does not know belongs to: "Foreign Ministry" with a country
+    /// in its name ("Ministry of External Affairs of India", "Colombian Foreign Ministry") or
+    /// right before it ("the Uzbek Foreign Ministry", "Turkey's defence ministry").
+    fn state_of_body(&self, doc: &Document, e: &Entity) -> Option<String> {
+        let is_body = |text: &str| self.body_noun(&text.to_lowercase()).is_some();
+        if e.id.is_some() || !is_body(&e.text) && !is_body(&e.canonical) {
+            return None;
+        }
+        let date = doc.published.as_deref();
+        let country = |m: &crate::gazetteer::Match| match m.actor.label {
+            EntityLabel::Loc if m.actor.id.is_some() => Some(m.actor.canonical.clone()),
+            EntityLabel::Misc => m.actor.stands_for.clone(),
+            _ => None,
+        };
+        if let Some(state) = self.gazetteer.find(&e.canonical, date).iter().find_map(country) {
+            return Some(state);
+        }
+        // The 30 code points before the body's name.
+        let from = e.start.saturating_sub(30);
+        let before: Vec<char> = doc.source.chars().skip(from).take(e.start - from).collect();
+        let last = self.gazetteer.find(&before.iter().collect::<String>(), date).pop()?;
+        let gap: String = before[last.end..].iter().collect();
+        country(&last).filter(|_| matches!(gap.trim(), "" | "'s" | "’s"))
     }
 
     /// The sentence's named actors (capitalised: a lower-case span is a tagging slip) with
@@ -340,7 +400,7 @@ impl Sieve<'_> {
     /// for "the ministry"), or a country or organization right before the noun ("The Colombian
     /// government" for "the government").
     fn last_body_before<'d>(&self, doc: &'d Document, at: Span, noun: &str) -> Option<&'d Entity> {
-        let has_noun = |e: &Entity| e.text.to_lowercase().split(|c: char| !c.is_alphanumeric()).any(|w| w == noun);
+        let has_noun = |e: &Entity| alnum_words(&e.text.to_lowercase()).any(|w| w == noun);
         let before_body = |e: &Entity| {
             let next: String = doc.source.chars().skip(e.end).take(40).collect::<String>().to_lowercase();
             let word = next.split(|c: char| !c.is_alphanumeric()).find(|w| !w.is_empty()).unwrap_or("");
@@ -351,6 +411,30 @@ impl Sieve<'_> {
             .filter(|e| e.label != EntityLabel::Per && e.end <= at.start && !e.canonical.is_empty())
             .filter(|e| has_noun(e) || before_body(e))
             .max_by_key(|e| e.end)
+    }
+
+    /// The first body noun (data/attribution.toml `body_nouns`) among a lower-cased text's words.
+    fn body_noun(&self, lower: &str) -> Option<&str> {
+        alnum_words(lower).find_map(|w| self.lexicon.body_nouns.iter().find(|n| *n == w)).map(String::as_str)
+    }
+
+    /// Whether a sentence speaks in the first person outside quotation marks ("We firmly
+    /// condemn …", "Today I want to stress that we …"): a first-person word near its start.
+    fn in_first_person(&self, sentence: &Sentence) -> bool {
+        !sentence.quoted
+            && alnum_words(&sentence.text).take(self.lexicon.holder_window).any(|w| self.lexicon.first_person.iter().any(|p| p == w || capitalized(p) == w))
+    }
+
+    /// Who wrote a text in the first person: in the first sentence that names a statement,
+    /// briefing or speech (the title: "Statement by the High Representative on …"), the person
+    /// it names, else its first organization (a place there is what the text is about).
+    fn author(&self, doc: &Document) -> Option<Entity> {
+        let (i, _) = doc.sentences.iter().enumerate().find(|(_, s)| {
+            let lower = s.text.to_lowercase();
+            self.lexicon.authorship.iter().any(|w| find_word(&lower, w).is_some())
+        })?;
+        let named: Vec<&Entity> = doc.entities.iter().filter(|e| e.sentence == i && !e.canonical.is_empty() && (e.label != EntityLabel::Misc || e.id.is_some())).collect();
+        named.iter().find(|e| e.label == EntityLabel::Per).or_else(|| named.iter().find(|e| e.label == EntityLabel::Org)).map(|e| (*e).clone())
     }
 
     /// The grammatical holder: the first entity near the start (or after "According to") that
@@ -420,6 +504,17 @@ fn word_spans(text: &str) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+/// The runs of letters and digits of a text.
+fn alnum_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
+}
+
+/// "we" → "We" (a first-person word opening a sentence; "US" is no "us").
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 fn starts_with_word(lower: &str, phrase: &str) -> bool {

@@ -17,6 +17,12 @@ pub fn resolve(doc: &mut Document, model: &[Vec<EntitySpan>], gazetteer: &Gazett
         let found = gazetteer.find(&sentence.text, date.as_deref());
         let mut candidates: Vec<(EntitySpan, Option<Actor>, Origin)> = Vec::new();
         for m in model.get(i).into_iter().flatten().filter(|m| m.score >= min_score) {
+            // A span opening on punctuation (". Petro" of "Mr. Petro") is a tagging slip too.
+            let lead = slice(&sentence.text, m.start, m.end).chars().take_while(|c| !c.is_alphanumeric()).count();
+            let m = &EntitySpan { start: m.start + lead, ..m.clone() };
+            if m.start >= m.end {
+                continue;
+            }
             let text = slice(&sentence.text, m.start, m.end);
             // "He" tagged as a person is a tagging slip: a pronoun names nobody by itself.
             if PRONOUNS.contains(&text.to_lowercase().as_str()) {
@@ -85,6 +91,8 @@ pub fn apply(e: &mut Entity, a: &Actor) {
 
 /// "Khrenin", "Mr Khrenin", "Defence Minister Khrenin" after "Viktor Khrenin": a person named by
 /// part of an earlier full name, titles and honorifics (data/honorifics.txt) aside.
+/// A person named for the first time is canonically their name without the titles before it
+/// ("Col. Turki Al-Maliki" is Turki Al-Maliki).
 fn link_to_earlier(e: &mut Entity, earlier: &[Entity]) {
     if e.label != EntityLabel::Per {
         return;
@@ -93,6 +101,7 @@ fn link_to_earlier(e: &mut Entity, earlier: &[Entity]) {
     while parts.len() > 1 && honorifics().contains(parts[0]) {
         parts.remove(0);
     }
+    e.canonical = parts.join(" ");
     if let Some(full) = earlier.iter().rev().find(|x| {
         x.label == EntityLabel::Per && x.canonical != e.text && {
             let names: Vec<&str> = x.canonical.split_whitespace().collect();
@@ -138,7 +147,7 @@ mod tests {
     }
 
     #[test]
-    fn later_mentions_link_to_the_full_name_through_titles_and_honorifics() {
+    fn later_mentions_link_to_the_full_name_and_titles_are_no_part_of_a_name() {
         let earlier = [person("Liz Truss", "Liz Truss"), person("Antony Blinken", "Antony Blinken")];
         for (mention, want) in [
             ("Truss", "Liz Truss"),
@@ -146,7 +155,10 @@ mod tests {
             ("Mr. Blinken", "Antony Blinken"),
             ("Secretary Blinken", "Antony Blinken"),
             ("Foreign Minister Truss", "Liz Truss"),
-            ("Mr Smith", "Mr Smith"),
+            ("Mr Smith", "Smith"),
+            ("Col. Turki Al-Maliki", "Turki Al-Maliki"),
+            ("H.E. Moussa Faki Mahamat", "Moussa Faki Mahamat"),
+            ("General", "General"),
             ("Truss Blinken", "Truss Blinken"),
         ] {
             let mut e = person(mention, mention);

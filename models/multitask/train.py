@@ -508,6 +508,7 @@ def main():
     ap.add_argument("--batch-size", type=int, default=8, help="windows per step (a CoNLL window holds about six sentences)")
     ap.add_argument("--max-pieces", type=int, default=128)
     ap.add_argument("--sentence-repeats", type=int, default=2, help="times the sentence files are read per epoch")
+    ap.add_argument("--modality-weight-power", type=float, default=0.5, help="each modality class weighs (most common class / its count) to this power")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=1, help="1 trains about as fast as 2 on a 2-core machine shared with anything else (OpenMP stalls)")
     ap.add_argument("--limit", type=int, default=0, help="use only this many windows of each source (smoke tests)")
@@ -544,11 +545,11 @@ def main():
     print(f"windows: {len(ner_windows)} CoNLL, {len(claim_windows)} corpus, {len(single_windows)} sentence files; "
           f"corpus claims {corpus_stats}", flush=True)
 
-    # Non-asserted modality is rare (under a tenth of labeled sentences): weigh each class by the
-    # square root of its rarity, or the head learns to say "asserted" always.
+    # Non-asserted modality is rare (under a tenth of labeled sentences): weigh each class by a
+    # power of its rarity (default the square root), or the head learns to say "asserted" always.
     found = [s.modality for sentences in ([s for _, ss, _, _ in corpus for s in ss], singles) for s in sentences if s.modality != IGNORE]
     counts = [max(1, found.count(m)) for m in range(len(MODALITY))]
-    modality_weights = torch.tensor([(max(counts) / c) ** 0.5 for c in counts])
+    modality_weights = torch.tensor([(max(counts) / c) ** args.modality_weight_power for c in counts])
     print(f"modality counts {dict(zip(MODALITY, counts))}, weights {[round(w, 2) for w in modality_weights.tolist()]}", flush=True)
 
     config = BertConfig.from_pretrained(casing.base_model_dir())
