@@ -27,6 +27,8 @@ pub enum Rule {
     QuoteContinued,
     /// "According to X, …" at the sentence start.
     AccordingTo,
+    /// "…, according to X" inside a sentence that has no speech verb.
+    AccordingToInside,
     /// "X said that …" at the sentence start, X named.
     Reported,
     /// "…, X said." after the claim.
@@ -52,10 +54,11 @@ pub enum Rule {
 impl Rule {
     /// The default sieve: speech cues, most explicit first; then the model; then grammar; then
     /// the discourse.
-    pub const ALL: [Rule; 12] = [
+    pub const ALL: [Rule; 13] = [
         Rule::Quote,
         Rule::QuoteContinued,
         Rule::AccordingTo,
+        Rule::AccordingToInside,
         Rule::Reported,
         Rule::Trailing,
         Rule::Heading,
@@ -80,6 +83,7 @@ impl Rule {
             Rule::PronounSubject => "pronoun_subject",
             Rule::FirstPerson => "first_person",
             Rule::Subject => "subject",
+            Rule::AccordingToInside => "according_to_inside",
             Rule::Discourse => "discourse",
         }
     }
@@ -89,6 +93,7 @@ impl Rule {
         match self {
             Rule::Quote => Some((CueKind::Quote, None)),
             Rule::AccordingTo => Some((CueKind::AccordingTo, None)),
+            Rule::AccordingToInside => Some((CueKind::AccordingToInside, None)),
             Rule::Reported => Some((CueKind::Reported, Some(false))),
             Rule::Trailing => Some((CueKind::Trailing, None)),
             Rule::Heading => Some((CueKind::Heading, None)),
@@ -288,11 +293,15 @@ impl Sieve<'_> {
         let words: Vec<&str> = alnum_words(&lower).collect();
         let refers_to_institution = words.iter().any(|w| self.lexicon.institution_references.iter().any(|r| r == w));
         if !refers_to_institution && (is_pronoun(cue) || words.iter().any(|w| self.lexicon.person_nouns.iter().any(|n| n == w))) {
-            let prev = last_person_before(doc, cue.span)?;
+            // "a Chinese envoy" with nobody named before: the state the envoy speaks for.
+            let Some(prev) = last_person_before(doc, cue.span) else { return self.demonym_holder(doc, cue.span).map(as_cue) };
             return Some(Entity { canonical: prev.canonical.clone(), affiliation: prev.affiliation.clone(), id: prev.id.clone(), ..base });
         }
         if let Some(e) = doc.entities.iter().filter(inside).find(|e| e.label != EntityLabel::Misc || e.id.is_some()) {
             return Some(e.clone());
+        }
+        if let Some(e) = self.demonym_holder(doc, cue.span) {
+            return Some(as_cue(e));
         }
         if let Some(noun) = self.body_noun(&lower) {
             // "the agency said" after the UN Office on Drugs and Crime spoke: no name with the
@@ -418,6 +427,26 @@ impl Sieve<'_> {
         alnum_words(lower).find_map(|w| self.lexicon.body_nouns.iter().find(|n| *n == w)).map(String::as_str)
     }
 
+    /// Demonyms inside `span` that name a holder by its state: followed within two words by a
+    /// body or person noun ("the Israeli army", "Saudi foreign ministry", "Colombian
+    /// officials", "a Chinese envoy"), not a demonym describing something else ("Russian
+    /// drones"). The sieve makes such a holder its state (`as_actor`).
+    fn demonym_holders<'d>(&'d self, doc: &'d Document, span: Span) -> impl Iterator<Item = &'d Entity> + 'd {
+        doc.entities.iter().filter(move |e| {
+            let next: String = doc.source.chars().skip(e.end).take(40).collect::<String>().to_lowercase();
+            e.label == EntityLabel::Misc
+                && span.start <= e.start
+                && e.end <= span.end
+                && self.gazetteer.lookup(&e.text, None).is_some_and(|a| a.stands_for.is_some())
+                && alnum_words(&next).take(2).any(|w| self.lexicon.body_nouns.iter().chain(&self.lexicon.person_nouns).any(|n| n == w))
+        })
+    }
+
+    /// The first of `demonym_holders`.
+    fn demonym_holder<'d>(&'d self, doc: &'d Document, span: Span) -> Option<&'d Entity> {
+        self.demonym_holders(doc, span).next()
+    }
+
     /// Whether a sentence speaks in the first person outside quotation marks ("We firmly
     /// condemn …", "Today I want to stress that we …"): a first-person word near its start.
     fn in_first_person(&self, sentence: &Sentence) -> bool {
@@ -451,7 +480,10 @@ impl Sieve<'_> {
         let limit = word_spans(&sentence.text).get(self.lexicon.holder_window).map_or(usize::MAX, |w| w.0);
         // Where the previous mention ended (every mention before the holder is governed).
         let mut previous_end: Option<usize> = None;
-        for (e, at) in self.mentions(doc, i, &lower).into_iter().filter(|(_, at)| *at >= from) {
+        let mut mentions = self.mentions(doc, i, &lower);
+        mentions.extend(self.demonym_holders(doc, sentence.span).filter_map(|e| find_word(&lower, &e.text.to_lowercase()).map(|at| (e, at))));
+        mentions.sort_by_key(|(_, at)| *at);
+        for (e, at) in mentions.into_iter().filter(|(_, at)| *at >= from) {
             let before: String = chars[..at].iter().collect();
             // The word before the mention, past any article: "a meeting of the UN"; a comma
             // between them ends the phrase ("From now on, the EU can …").

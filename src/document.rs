@@ -99,6 +99,8 @@ pub enum CueKind {
     Quote,
     /// "According to X, …" at the sentence start.
     AccordingTo,
+    /// "…, according to X" inside a sentence that has no speech verb.
+    AccordingToInside,
     /// "X said that …", "X said: …" at the sentence start.
     Reported,
     /// "…, X said." after the claim.

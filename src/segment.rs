@@ -496,6 +496,17 @@ fn according_to(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)> {
     None
 }
 
+/// "…, according to X." or "…, according to X, and …" inside a sentence: X up to the next
+/// punctuation, at most seven words.
+fn according_to_inside(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)> {
+    let ws = words(chars, s, e);
+    let k = (1..ws.len().saturating_sub(2)).find(|&k| {
+        ws[k - 1].punct_after && chars.get(ws[k - 1].end) == Some(&',') && lower(chars, &ws[k]) == "according" && lower(chars, &ws[k + 1]) == "to"
+    })?;
+    let end = ws[k + 2..].iter().take(7).position(|w| w.punct_after)?;
+    Some((ws[k + 2].start, ws[k + 2 + end].end))
+}
+
 /// Reported speech at the start of a sentence: "X stressed that …".
 fn reported_speaker(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)> {
     let ws = words(chars, s, e);
@@ -639,10 +650,15 @@ pub fn segment(doc: &mut Document) {
             if b.kind == BlockKind::Paragraph {
                 let mut region = (s..e).map(|k| region_of[k]).filter(|&r| r != usize::MAX);
                 cues.extend(region.find_map(|r| region_cues[r].clone()));
+                let (reported, trailing) = (reported_speaker(block, s, e), trailing_speaker(block, s, e));
+                // A speech verb's subject outranks an "according to" inside the sentence ("X
+                // said …, according to the agency" is X's claim as the agency reports it).
+                let inside = (reported.is_none() && trailing.is_none()).then(|| according_to_inside(block, s, e)).flatten();
                 let found = [
                     (CueKind::AccordingTo, according_to(block, s, e)),
-                    (CueKind::Reported, reported_speaker(block, s, e)),
-                    (CueKind::Trailing, trailing_speaker(block, s, e)),
+                    (CueKind::AccordingToInside, inside),
+                    (CueKind::Reported, reported),
+                    (CueKind::Trailing, trailing),
                 ];
                 cues.extend(found.into_iter().filter_map(|(kind, at)| at.map(|(a, z)| cue(&doc.clean, &chars, kind, bs + a, bs + z))));
                 cues.extend(heading_cue.clone());
@@ -995,6 +1011,25 @@ mod tests {
             ]
                 .map(|s| s.map(String::from))
         );
+    }
+
+    #[test]
+    fn according_to_inside_a_sentence() {
+        let cases = [
+            ("Opium output rose for the sixth year, according to the UNODC, and Burma now grows a tenth of it.", Some("the UNODC")),
+            ("Scam centres hold thousands of people, according to the United Nations.", Some("the United Nations")),
+            // A speech verb's subject comes first; the sentence start is the opening rule's.
+            ("Kaplan said the talks failed, according to the agency.", Some("Kaplan")),
+            ("According to the ministry, the border is calm.", Some("the ministry")),
+            // Not an attribution: no comma before it, or nothing after it.
+            ("The troops acted according to the plan drawn up in May.", None),
+            ("The talks went ahead, according to.", None),
+        ];
+        for (text, want) in cases {
+            let d = sample(text);
+            assert_eq!(d.sentences.len(), 1, "{text}");
+            assert_eq!(speaker(&d.sentences[0]).map(|c| c.text.as_str()), want, "{text}");
+        }
     }
 
     #[test]
