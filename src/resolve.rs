@@ -17,12 +17,11 @@ pub fn resolve(doc: &mut Document, model: &[Vec<EntitySpan>], gazetteer: &Gazett
         let found = gazetteer.find(&sentence.text, date.as_deref());
         let mut candidates: Vec<(EntitySpan, Option<Actor>, Origin)> = Vec::new();
         for m in model.get(i).into_iter().flatten().filter(|m| m.score >= min_score) {
-            // A span opening on punctuation (". Petro" of "Mr. Petro") is a tagging slip too.
-            let lead = slice(&sentence.text, m.start, m.end).chars().take_while(|c| !c.is_alphanumeric()).count();
-            let m = &EntitySpan { start: m.start + lead, ..m.clone() };
-            if m.start >= m.end {
+            let (start, end) = tidy(&slice(&sentence.text, m.start, m.end));
+            if start >= end {
                 continue;
             }
+            let m = &EntitySpan { start: m.start + start, end: m.start + end, ..m.clone() };
             let text = slice(&sentence.text, m.start, m.end);
             // "He" tagged as a person is a tagging slip: a pronoun names nobody by itself.
             if PRONOUNS.contains(&text.to_lowercase().as_str()) {
@@ -123,6 +122,39 @@ pub fn last_person_before(doc: &Document, at: Span) -> Option<&Entity> {
 }
 
 /// Code points start..end of a text.
+/// The part of a model span that can be a name, in code points of `text` (the span): tagging
+/// slips around punctuation are cut off. A span opening on punctuation (". Petro" of "Mr.
+/// Petro"), half a parenthesis ("Collective Security Treaty Organization (CSTO", "CSE)",
+/// "Hassan) Nasrallah").
+fn tidy(text: &str) -> (usize, usize) {
+    let chars: Vec<char> = text.chars().collect();
+    let mut end = chars.len();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (k, c) in chars.iter().enumerate() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            // A closing parenthesis with no opening one: the name is after it, or before it
+            // when it ends the span.
+            ')' if k + 1 == chars.len() => end = k,
+            ')' => start = k + 1,
+            _ => {}
+        }
+    }
+    // An opening parenthesis with no closing one: the name is before it.
+    if let Some(open) = chars[start..end].iter().rposition(|&c| c == '(').filter(|_| depth > 0) {
+        end = start + open;
+    }
+    while start < end && !chars[start].is_alphanumeric() {
+        start += 1;
+    }
+    while end > start && chars[end - 1].is_whitespace() {
+        end -= 1;
+    }
+    (start, end)
+}
+
 pub fn slice(text: &str, start: usize, end: usize) -> String {
     text.chars().skip(start).take(end - start).collect()
 }
@@ -130,6 +162,23 @@ pub fn slice(text: &str, start: usize, end: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tidy_cuts_tagging_slips_around_punctuation() {
+        for (span, name) in [
+            ("Sergei Lavrov", "Sergei Lavrov"),
+            (". Petro", "Petro"),
+            ("Collective Security Treaty Organization (CSTO", "Collective Security Treaty Organization"),
+            ("Communications Security Establishment (", "Communications Security Establishment"),
+            ("CSE)", "CSE"),
+            ("Hassan) Nasrallah", "Nasrallah"),
+            ("Inter-Services Public Relations (ISPR)", "Inter-Services Public Relations (ISPR)"),
+            ("(", ""),
+        ] {
+            let (start, end) = tidy(span);
+            assert_eq!(slice(span, start, end), name, "{span}");
+        }
+    }
 
     fn person(text: &str, canonical: &str) -> Entity {
         Entity {
