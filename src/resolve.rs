@@ -121,7 +121,6 @@ pub fn last_person_before(doc: &Document, at: Span) -> Option<&Entity> {
         .max_by_key(|e| e.end)
 }
 
-/// Code points start..end of a text.
 /// The part of a model span that can be a name, in code points of `text` (the span): tagging
 /// slips around punctuation are cut off. A span opening on punctuation (". Petro" of "Mr.
 /// Petro"), half a parenthesis ("Collective Security Treaty Organization (CSTO", "CSE)",
@@ -155,6 +154,7 @@ fn tidy(text: &str) -> (usize, usize) {
     (start, end)
 }
 
+/// Code points start..end of a text.
 pub fn slice(text: &str, start: usize, end: usize) -> String {
     text.chars().skip(start).take(end - start).collect()
 }
