@@ -17,11 +17,11 @@ pub fn resolve(doc: &mut Document, model: &[Vec<EntitySpan>], gazetteer: &Gazett
         let found = gazetteer.find(&sentence.text, date.as_deref());
         let mut candidates: Vec<(EntitySpan, Option<Actor>, Origin)> = Vec::new();
         for m in model.get(i).into_iter().flatten().filter(|m| m.score >= min_score) {
-            let (start, end) = tidy(&slice(&sentence.text, m.start, m.end));
+            let (start, end) = tidy(&sentence.text, m.start, m.end);
             if start >= end {
                 continue;
             }
-            let m = &EntitySpan { start: m.start + start, end: m.start + end, ..m.clone() };
+            let m = &EntitySpan { start, end, ..m.clone() };
             let text = slice(&sentence.text, m.start, m.end);
             // "He" tagged as a person is a tagging slip: a pronoun names nobody by itself.
             if PRONOUNS.contains(&text.to_lowercase().as_str()) {
@@ -121,22 +121,22 @@ pub fn last_person_before(doc: &Document, at: Span) -> Option<&Entity> {
         .max_by_key(|e| e.end)
 }
 
-/// The part of a model span that can be a name, in code points of `text` (the span): tagging
+/// The part of a model span (code points start..end of `sentence`) that can be a name: tagging
 /// slips around punctuation are cut off. A span opening on punctuation (". Petro" of "Mr.
-/// Petro"), half a parenthesis ("Collective Security Treaty Organization (CSTO", "CSE)",
-/// "Hassan) Nasrallah").
-fn tidy(text: &str) -> (usize, usize) {
-    let chars: Vec<char> = text.chars().collect();
-    let mut end = chars.len();
+/// Petro") or on a possessive's "s" ("s U.N." of "Iran's U.N."), half a parenthesis
+/// ("Collective Security Treaty Organization (CSTO", "CSE)", "Hassan) Nasrallah"), a closing
+/// quote or comma.
+fn tidy(sentence: &str, start: usize, end: usize) -> (usize, usize) {
+    let chars: Vec<char> = sentence.chars().collect();
+    let (mut start, mut end) = (start, end.min(chars.len()));
     let mut depth = 0usize;
-    let mut start = 0;
-    for (k, c) in chars.iter().enumerate() {
-        match c {
+    for k in start..end {
+        match chars[k] {
             '(' => depth += 1,
             ')' if depth > 0 => depth -= 1,
             // A closing parenthesis with no opening one: the name is after it, or before it
             // when it ends the span.
-            ')' if k + 1 == chars.len() => end = k,
+            ')' if k + 1 == end => end = k,
             ')' => start = k + 1,
             _ => {}
         }
@@ -145,10 +145,18 @@ fn tidy(text: &str) -> (usize, usize) {
     if let Some(open) = chars[start..end].iter().rposition(|&c| c == '(').filter(|_| depth > 0) {
         end = start + open;
     }
-    while start < end && !chars[start].is_alphanumeric() {
-        start += 1;
+    let apostrophe = |k: usize| matches!(chars.get(k), Some('\'' | '’'));
+    loop {
+        if start < end && !chars[start].is_alphanumeric() {
+            start += 1;
+        } else if start > 0 && apostrophe(start - 1) && chars[start] == 's' && chars.get(start + 1).is_some_and(|c| c.is_whitespace()) {
+            start += 2;
+        } else {
+            break;
+        }
     }
-    while end > start && chars[end - 1].is_whitespace() {
+    // A period stays ("U.N.", "Jr.").
+    while end > start && (chars[end - 1].is_whitespace() || apostrophe(end - 1) || matches!(chars[end - 1], '"' | '”' | ',' | ';' | ':')) {
         end -= 1;
     }
     (start, end)
@@ -165,18 +173,23 @@ mod tests {
 
     #[test]
     fn tidy_cuts_tagging_slips_around_punctuation() {
-        for (span, name) in [
-            ("Sergei Lavrov", "Sergei Lavrov"),
-            (". Petro", "Petro"),
-            ("Collective Security Treaty Organization (CSTO", "Collective Security Treaty Organization"),
-            ("Communications Security Establishment (", "Communications Security Establishment"),
-            ("CSE)", "CSE"),
-            ("Hassan) Nasrallah", "Nasrallah"),
-            ("Inter-Services Public Relations (ISPR)", "Inter-Services Public Relations (ISPR)"),
-            ("(", ""),
+        // (sentence, the model's span, the name kept)
+        for (sentence, span, name) in [
+            ("Sergei Lavrov spoke.", "Sergei Lavrov", "Sergei Lavrov"),
+            ("Mr. Petro spoke.", ". Petro", "Petro"),
+            ("The Collective Security Treaty Organization (CSTO) met.", "Collective Security Treaty Organization (CSTO", "Collective Security Treaty Organization"),
+            ("The Communications Security Establishment (CSE) said.", "Communications Security Establishment (", "Communications Security Establishment"),
+            ("The Communications Security Establishment (CSE) said.", "CSE)", "CSE"),
+            ("Sayyed (Hassan) Nasrallah said.", "Hassan) Nasrallah", "Nasrallah"),
+            ("The Inter-Services Public Relations (ISPR) said.", "Inter-Services Public Relations (ISPR)", "Inter-Services Public Relations (ISPR)"),
+            ("Iran's U.N. mission said.", "s U.N.", "U.N."),
+            ("He met Abiy Ahmed's envoy.", "Abiy Ahmed'", "Abiy Ahmed"),
+            ("Joe Smith Jr. said.", "Joe Smith Jr.", "Joe Smith Jr."),
+            ("He said ( no.", "(", ""),
         ] {
-            let (start, end) = tidy(span);
-            assert_eq!(slice(span, start, end), name, "{span}");
+            let at = sentence.find(span).map(|b| sentence[..b].chars().count()).unwrap();
+            let (start, end) = tidy(sentence, at, at + span.chars().count());
+            assert_eq!(slice(sentence, start, end.max(start)), name, "{span}");
         }
     }
 
