@@ -411,9 +411,8 @@ impl Sieve<'_> {
     fn last_body_before<'d>(&self, doc: &'d Document, at: Span, noun: &str) -> Option<&'d Entity> {
         let has_noun = |e: &Entity| alnum_words(&e.text.to_lowercase()).any(|w| w == noun);
         let before_body = |e: &Entity| {
-            let next: String = doc.source.chars().skip(e.end).take(40).collect::<String>().to_lowercase();
-            let word = next.split(|c: char| !c.is_alphanumeric()).find(|w| !w.is_empty()).unwrap_or("");
-            next.starts_with(' ') && word == noun
+            let next = text_after(doc, e);
+            next.starts_with(' ') && alnum_words(&next).next() == Some(noun)
         };
         doc.entities
             .iter()
@@ -433,12 +432,11 @@ impl Sieve<'_> {
     /// drones"). The sieve makes such a holder its state (`as_actor`).
     fn demonym_holders<'d>(&'d self, doc: &'d Document, span: Span) -> impl Iterator<Item = &'d Entity> + 'd {
         doc.entities.iter().filter(move |e| {
-            let next: String = doc.source.chars().skip(e.end).take(40).collect::<String>().to_lowercase();
             e.label == EntityLabel::Misc
                 && span.start <= e.start
                 && e.end <= span.end
                 && self.gazetteer.lookup(&e.text, None).is_some_and(|a| a.stands_for.is_some())
-                && alnum_words(&next).take(2).any(|w| self.lexicon.body_nouns.iter().chain(&self.lexicon.person_nouns).any(|n| n == w))
+                && alnum_words(&text_after(doc, e)).take(2).any(|w| self.lexicon.body_nouns.iter().chain(&self.lexicon.person_nouns).any(|n| n == w))
         })
     }
 
@@ -539,6 +537,11 @@ fn word_spans(text: &str) -> Vec<(usize, usize)> {
 }
 
 /// The runs of letters and digits of a text.
+/// The 40 code points of the source after an entity, lower-cased: the words that follow it.
+fn text_after(doc: &Document, e: &Entity) -> String {
+    doc.source.chars().skip(e.end).take(40).collect::<String>().to_lowercase()
+}
+
 fn alnum_words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
 }

@@ -130,13 +130,14 @@ fn tidy(sentence: &str, start: usize, end: usize) -> (usize, usize) {
     let chars: Vec<char> = sentence.chars().collect();
     let (mut start, mut end) = (start, end.min(chars.len()));
     let mut depth = 0usize;
-    for k in start..end {
-        match chars[k] {
+    let span_end = end;
+    for (k, c) in chars.iter().enumerate().take(span_end).skip(start) {
+        match c {
             '(' => depth += 1,
             ')' if depth > 0 => depth -= 1,
             // A closing parenthesis with no opening one: the name is after it, or before it
             // when it ends the span.
-            ')' if k + 1 == end => end = k,
+            ')' if k + 1 == span_end => end = k,
             ')' => start = k + 1,
             _ => {}
         }
