@@ -45,6 +45,11 @@ pub enum Rule {
     /// speaker a cue named, else the author the title names ("Statement by the High
     /// Representative").
     FirstPerson,
+    /// A sentence of a text in its author's own voice (a statement, a speech or a briefing: its
+    /// title names the author and it speaks in the first person somewhere outside quotation
+    /// marks) with no speech cue: held like `FirstPerson` ("Russia also backs Syria's regime."
+    /// in a Secretary General's speech is his, not Russia's).
+    AuthorVoice,
     /// The first entity near the sentence start that no preposition governs.
     Subject,
     /// The one person whose claims the text has reported so far, for a stance or proposal.
@@ -54,7 +59,7 @@ pub enum Rule {
 impl Rule {
     /// The default sieve: speech cues, most explicit first; then the model; then grammar; then
     /// the discourse.
-    pub const ALL: [Rule; 13] = [
+    pub const ALL: [Rule; 14] = [
         Rule::Quote,
         Rule::QuoteContinued,
         Rule::AccordingTo,
@@ -66,6 +71,7 @@ impl Rule {
         Rule::Learned,
         Rule::PronounSubject,
         Rule::FirstPerson,
+        Rule::AuthorVoice,
         Rule::Subject,
         Rule::Discourse,
     ];
@@ -82,6 +88,7 @@ impl Rule {
             Rule::Learned => "learned",
             Rule::PronounSubject => "pronoun_subject",
             Rule::FirstPerson => "first_person",
+            Rule::AuthorVoice => "author_voice",
             Rule::Subject => "subject",
             Rule::AccordingToInside => "according_to_inside",
             Rule::Discourse => "discourse",
@@ -98,7 +105,7 @@ impl Rule {
             Rule::Trailing => Some((CueKind::Trailing, None)),
             Rule::Heading => Some((CueKind::Heading, None)),
             Rule::ReportedPronoun => Some((CueKind::Reported, Some(true))),
-            Rule::QuoteContinued | Rule::Learned | Rule::PronounSubject | Rule::FirstPerson | Rule::Subject | Rule::Discourse => None,
+            Rule::QuoteContinued | Rule::Learned | Rule::PronounSubject | Rule::FirstPerson | Rule::AuthorVoice | Rule::Subject | Rule::Discourse => None,
         }
     }
 }
@@ -108,6 +115,10 @@ impl fmt::Display for Rule {
         f.write_str(self.name())
     }
 }
+
+/// The sentences at the start of a text that can hold its title (a site name, the title, a
+/// subtitle).
+const TITLE_SENTENCES: usize = 3;
 
 /// data/attribution.toml.
 #[derive(Debug, Deserialize)]
@@ -197,6 +208,7 @@ impl Sieve<'_> {
     pub fn attribute(&self, doc: &mut Document, kinds: &[Vec<ClaimType>]) -> Vec<Option<Attribution>> {
         let mut context = Context::default();
         let author = self.author(doc);
+        let author_voice = author.is_some() && doc.sentences.iter().any(|s| self.in_first_person(s));
         let mut out = Vec::with_capacity(doc.sentences.len());
         for i in 0..doc.sentences.len() {
             // Every cue rule's actor, in sieve order, each cue resolved once.
@@ -233,6 +245,8 @@ impl Sieve<'_> {
                     Rule::PronounSubject => self.pronoun_subject(doc, i),
                     Rule::FirstPerson if self.in_first_person(&doc.sentences[i]) => context.speaker.clone().or_else(|| author.clone()),
                     Rule::FirstPerson => None,
+                    Rule::AuthorVoice if author_voice && !doc.sentences[i].quoted && doc.sentences[i].cues.is_empty() => author.clone(),
+                    Rule::AuthorVoice => None,
                     Rule::Subject => self.subject(doc, i),
                     // A threat named in narration is the narrator's (spec: actor null); a stance
                     // or proposal needs a holder, and paraphrase carries the last one's.
@@ -421,6 +435,18 @@ impl Sieve<'_> {
             .max_by_key(|e| e.end)
     }
 
+    /// Whether a clause that ends in "of" or "in" opens with a holder noun that the name after it
+    /// belongs to: "The government of Ethiopia", "Police in Finland", "the top diplomats of
+    /// Germany" hold what the sentence says; "a meeting of the UN" and "talks with police in
+    /// Kabul" do not.
+    fn holder_of(&self, clause: &str) -> bool {
+        let words: Vec<&str> = alnum_words(clause).filter(|w| !self.lexicon.determiners.iter().any(|d| d == w)).collect();
+        let [opening @ .., noun, "of" | "in"] = words.as_slice() else { return false };
+        let is_holder_noun = |n: &String| n == noun || noun.strip_suffix('s') == Some(n.as_str());
+        (self.lexicon.body_nouns.iter().chain(&self.lexicon.person_nouns).any(is_holder_noun))
+            && !opening.iter().any(|w| self.lexicon.prepositions.iter().any(|p| p == w))
+    }
+
     /// The first body noun (data/attribution.toml `body_nouns`) among a lower-cased text's words.
     fn body_noun(&self, lower: &str) -> Option<&str> {
         alnum_words(lower).find_map(|w| self.lexicon.body_nouns.iter().find(|n| *n == w)).map(String::as_str)
@@ -452,16 +478,49 @@ impl Sieve<'_> {
             && alnum_words(&sentence.text).take(self.lexicon.holder_window).any(|w| self.lexicon.first_person.iter().any(|p| p == w || capitalized(p) == w))
     }
 
-    /// Who wrote a text in the first person: in the first sentence that names a statement,
-    /// briefing or speech (the title: "Statement by the High Representative on …"), the person
-    /// it names, else its first organization (a place there is what the text is about).
+    /// Who wrote a text in its own voice: the actor its title (the first `TITLE_SENTENCES`
+    /// sentences) names as the author of a statement, briefing or speech: "Statement by the
+    /// North Atlantic Council", "Remarks delivered by Ambassador Barbara Woodward", "Foreign
+    /// Ministry Spokesperson Mao Ning's Regular Press Conference", "UK statement at the UN". A
+    /// title that only mentions a statement ("Rubio gave leaders a briefing") names none.
     fn author(&self, doc: &Document) -> Option<Entity> {
-        let (i, _) = doc.sentences.iter().enumerate().find(|(_, s)| {
-            let lower = s.text.to_lowercase();
-            self.lexicon.authorship.iter().any(|w| find_word(&lower, w).is_some())
-        })?;
-        let named: Vec<&Entity> = doc.entities.iter().filter(|e| e.sentence == i && !e.canonical.is_empty() && (e.label != EntityLabel::Misc || e.id.is_some())).collect();
-        named.iter().find(|e| e.label == EntityLabel::Per).or_else(|| named.iter().find(|e| e.label == EntityLabel::Org)).map(|e| (*e).clone())
+        let is_authorship = |words: &str| self.lexicon.authorship.iter().any(|w| find_word(words, w).is_some());
+        let by = |e: &Entity| {
+            let from = e.start.saturating_sub(40);
+            let before = doc.source.chars().skip(from).take(e.start - from).collect::<String>().to_lowercase();
+            let mut words: Vec<&str> = alnum_words(&before).collect();
+            while words.last().is_some_and(|w| self.lexicon.determiners.iter().any(|d| d == w)) {
+                words.pop();
+            }
+            if !matches!(words.pop(), Some("by" | "of")) {
+                return false;
+            }
+            if words.last() == Some(&"delivered") {
+                words.pop();
+            }
+            let last = words[words.len().saturating_sub(2)..].join(" ");
+            self.lexicon.authorship.iter().any(|w| last == *w || last.ends_with(&format!(" {w}")))
+        };
+        // "X's Regular Press Conference" (a possessive, then the authorship within three words),
+        // "X statement" (right after the name).
+        let owns = |e: &Entity| {
+            let after = text_after(doc, e);
+            let possessive = after.starts_with("'s ") || after.starts_with("’s ");
+            let next = alnum_words(&after).skip(usize::from(possessive)).take(3).collect::<Vec<_>>().join(" ");
+            if possessive {
+                is_authorship(&next)
+            } else {
+                after.starts_with(' ') && self.lexicon.authorship.iter().any(|w| starts_with_word(&next, w))
+            }
+        };
+        let named = |e: &&Entity| e.sentence < TITLE_SENTENCES && !e.canonical.is_empty() && (e.label != EntityLabel::Misc || e.id.is_some());
+        let author = doc.entities.iter().filter(named).find(|e| by(e) || owns(e))?;
+        // "Speech by NATO Secretary General Jens Stoltenberg": the person the title goes on to.
+        let person = doc.entities.iter().filter(named).find(|p| {
+            let gap: String = doc.source.chars().skip(author.end).take(p.start.saturating_sub(author.end)).collect();
+            p.label == EntityLabel::Per && p.start >= author.end && !gap.contains([',', ';', ':', '\n']) && alnum_words(&gap).count() <= 4
+        });
+        Some(person.unwrap_or(author).clone())
     }
 
     /// The grammatical holder: the first entity near the start (or after "According to") that
@@ -487,7 +546,9 @@ impl Sieve<'_> {
             // between them ends the phrase ("From now on, the EU can …").
             let clause = before.rsplit([',', ';', ':']).next().unwrap_or("");
             let prev = clause.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).rfind(|w| !self.lexicon.determiners.iter().any(|d| d == w));
-            let mut governed = prev.is_some_and(|w| self.lexicon.prepositions.iter().any(|p| p == w));
+            // "of Yemen's Houthi movement": the name only qualifies what the holder noun's phrase names.
+            let possessive = text_after(doc, e).starts_with(['\'', '’']);
+            let mut governed = prev.is_some_and(|w| self.lexicon.prepositions.iter().any(|p| p == w)) && (possessive || !self.holder_of(clause));
             // A list shares its first member's preposition: "of the UN, OSCE and SCO".
             if let Some(end) = previous_end.filter(|end| *end <= at) {
                 let gap: String = chars[end..at].iter().collect();
