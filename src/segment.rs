@@ -577,6 +577,26 @@ fn trailing_speaker(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)
     None
 }
 
+/// A headline's source after a dash or a colon: "Two LGAs under Boko Haram control – Gov
+/// Zulum", "Will not accept terrorism as the new normal: India to Pakistan", "'Time to hold
+/// Pakistan accountable': MEA on …". The source is a name of at most five words (up to "on" or
+/// "to" after a colon) after at least three words of claim.
+fn title_source(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)> {
+    let sp = &lex().speech;
+    let ws = words(chars, s, e);
+    let j = (3..ws.len()).rev().find(|&j| {
+        let gap: String = chars[ws[j - 1].end..ws[j].start].iter().collect();
+        gap.contains(['–', '—', ':']) || gap.contains(" - ")
+    })?;
+    let colon = chars[ws[j - 1].end..ws[j].start].contains(&':');
+    let end = if colon { ws[j..].iter().position(|w| matches!(lower(chars, w).as_str(), "on" | "to")).map_or(ws.len(), |k| j + k) } else { ws.len() };
+    let name = &ws[j..end];
+    let is_name = (1..=5).contains(&name.len())
+        && name.iter().all(|w| capitalized(chars, w) || sp.name_particles.contains(&lower(chars, w)))
+        && name[..name.len() - 1].iter().all(|w| !w.punct_after);
+    is_name.then(|| (name[0].start, name[name.len() - 1].end))
+}
+
 fn cue(clean: &CleanText, chars: &[char], kind: CueKind, abs_start: usize, abs_end: usize) -> SpeakerCue {
     SpeakerCue { text: chars[abs_start..abs_end].iter().collect(), span: clean.to_source(abs_start, abs_end), kind }
 }
@@ -647,10 +667,11 @@ pub fn segment(doc: &mut Document) {
             let quoted = inside * 2 >= total && inside > 0;
 
             let mut cues = Vec::new();
-            if b.kind == BlockKind::Paragraph {
+            if b.kind != BlockKind::SpeakerHeading {
                 let mut region = (s..e).map(|k| region_of[k]).filter(|&r| r != usize::MAX);
                 cues.extend(region.find_map(|r| region_cues[r].clone()));
-                let (reported, trailing) = (reported_speaker(block, s, e), trailing_speaker(block, s, e));
+                let trailing = trailing_speaker(block, s, e).or_else(|| (b.kind == BlockKind::Title).then(|| title_source(block, s, e)).flatten());
+                let reported = reported_speaker(block, s, e);
                 // A speech verb's subject outranks an "according to" inside the sentence ("X
                 // said …, according to the agency" is X's claim as the agency reports it).
                 let inside = (reported.is_none() && trailing.is_none()).then(|| according_to_inside(block, s, e)).flatten();
@@ -661,7 +682,9 @@ pub fn segment(doc: &mut Document) {
                     (CueKind::Trailing, trailing),
                 ];
                 cues.extend(found.into_iter().filter_map(|(kind, at)| at.map(|(a, z)| cue(&doc.clean, &chars, kind, bs + a, bs + z))));
-                cues.extend(heading_cue.clone());
+                if b.kind == BlockKind::Paragraph {
+                    cues.extend(heading_cue.clone());
+                }
             }
 
             sentences.push(Sentence {
@@ -1029,6 +1052,27 @@ mod tests {
             let d = sample(text);
             assert_eq!(d.sentences.len(), 1, "{text}");
             assert_eq!(speaker(&d.sentences[0]).map(|c| c.text.as_str()), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn headline_sources() {
+        let cases = [
+            ("Terrorism in Afghanistan Threatens SCO Members, Uzbekistan Says", Some("Uzbekistan")),
+            ("YPG/SDF does not speak for Syria's Kurds, says Turkish foreign minister", Some("Turkish foreign minister")),
+            ("Two Borno LGAs under Boko Haram control – Gov Zulum", Some("Gov Zulum")),
+            ("China Coast Guard blocked resupply mission to Ayungin Shoal — DND", Some("DND")),
+            ("Will not accept cross-border terrorism as new normal: India to Pakistan", Some("India")),
+            // A topic before the colon, a claim after it: no source.
+            ("Defense minister: Russia an escalating threat to all of Europe", None),
+            ("Belarus: Council introduces new listing criterion", None),
+            // A dash inside the claim, then more claim.
+            ("Kyiv – the capital – is calm again after the strikes", None),
+        ];
+        for (title, want) in cases {
+            let d = doc(Format::Text, &format!("{title}\n\nThe talks went on.")).unwrap();
+            assert_eq!(d.blocks[0].kind, BlockKind::Title, "{title}");
+            assert_eq!(speaker(&d.sentences[0]).map(|c| c.text.as_str()), want, "{title}");
         }
     }
 
