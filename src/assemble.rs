@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::attribute::Attribution;
 use crate::config::Thresholds;
-use crate::document::{round4, Claim, ClaimType, Document, Polarity, Sentence, SentenceScores, Target};
+use crate::document::{round4, Claim, ClaimType, Document, Modality, Polarity, Sentence, SentenceScores, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,9 +31,14 @@ pub struct Assembler<'a> {
 }
 
 impl Assembler<'_> {
-    /// The claim types a sentence's scores carry.
+    /// The claim types a sentence's scores carry. A denied threat ("we have no intention of
+    /// attacking NATO") is that threat, negated, and no stance besides (spec: a negated stance is
+    /// the denial of holding a position, which such a sentence does not voice).
     pub fn kinds<'s>(&'s self, scores: &'s SentenceScores) -> impl Iterator<Item = (ClaimType, f32)> + 's {
-        ClaimType::ALL.into_iter().zip(scores.types).filter(|&(kind, p)| p >= self.thresholds.for_type(kind))
+        let made = |kind: ClaimType, p: f32| p >= self.thresholds.for_type(kind);
+        let threat = ClaimType::ALL.into_iter().zip(scores.types).any(|(kind, p)| kind == ClaimType::Threat && made(kind, p));
+        let denied_threat = threat && scores.modality() == Modality::Negated;
+        ClaimType::ALL.into_iter().zip(scores.types).filter(move |&(kind, p)| made(kind, p) && !(denied_threat && kind == ClaimType::Stance))
     }
 
     /// Fills `doc.claims` from `doc.scores`, given the attribution of each sentence.
@@ -187,6 +192,29 @@ mod tests {
         // Nothing named and nothing sure: the model's best guess ("threat" does not name "other").
         let s = sentence("The threat is growing.");
         assert_eq!(asm.categories(&s, &scores(vec![0.2, 0.4, 0.1, 0.3])), ["extremism"]);
+    }
+
+    #[test]
+    fn a_denied_threat_is_no_stance() {
+        let lexicon = Lexicon::shipped();
+        let thresholds = Thresholds::default();
+        let asm = Assembler { lexicon: &lexicon, thresholds: &thresholds, categories: &[] };
+        let kinds = |types: [f32; 3], modality: Modality| {
+            let scores = SentenceScores { types, support: 0.5, categories: Vec::new(), modality: vec![(modality, 0.9)] };
+            asm.kinds(&scores).map(|(kind, _)| kind).collect::<Vec<_>>()
+        };
+        use ClaimType::{Proposal, Stance, Threat};
+        let cases = [
+            ([0.8, 0.0, 0.9], Modality::Negated, vec![Threat]),
+            ([0.8, 0.7, 0.9], Modality::Negated, vec![Proposal, Threat]),
+            ([0.8, 0.0, 0.9], Modality::Asserted, vec![Stance, Threat]),
+            ([0.8, 0.0, 0.9], Modality::Conditional, vec![Stance, Threat]),
+            // Denying a position with no threat in the sentence stays a negated stance.
+            ([0.8, 0.0, 0.2], Modality::Negated, vec![Stance]),
+        ];
+        for (types, modality, want) in cases {
+            assert_eq!(kinds(types, modality), want, "{types:?} {modality:?}");
+        }
     }
 
     #[test]
