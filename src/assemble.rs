@@ -35,10 +35,9 @@ impl Assembler<'_> {
     /// attacking NATO") is that threat, negated, and no stance besides (spec: a negated stance is
     /// the denial of holding a position, which such a sentence does not voice).
     pub fn kinds<'s>(&'s self, scores: &'s SentenceScores) -> impl Iterator<Item = (ClaimType, f32)> + 's {
-        let made = |kind: ClaimType, p: f32| p >= self.thresholds.for_type(kind);
-        let threat = ClaimType::ALL.into_iter().zip(scores.types).any(|(kind, p)| kind == ClaimType::Threat && made(kind, p));
-        let denied_threat = threat && scores.modality() == Modality::Negated;
-        ClaimType::ALL.into_iter().zip(scores.types).filter(move |&(kind, p)| made(kind, p) && !(denied_threat && kind == ClaimType::Stance))
+        let made = |kind: ClaimType| scores.score(kind) >= self.thresholds.for_type(kind);
+        let denied_threat = made(ClaimType::Threat) && scores.modality() == Modality::Negated;
+        ClaimType::ALL.into_iter().filter(move |&kind| made(kind) && !(denied_threat && kind == ClaimType::Stance)).map(|kind| (kind, scores.score(kind)))
     }
 
     /// Fills `doc.claims` from `doc.scores`, given the attribution of each sentence.

@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::document::{ClaimType, CueKind, Document, Entity, EntityLabel, Origin, Sentence, SpeakerCue, Span};
+use crate::document::{BlockKind, ClaimType, CueKind, Document, Entity, EntityLabel, Origin, Sentence, SpeakerCue, Span};
 use crate::assemble::find_word;
 use crate::gazetteer::Gazetteer;
 use crate::resolve::{apply, last_person_before, slice};
@@ -45,10 +45,10 @@ pub enum Rule {
     /// speaker a cue named, else the author the title names ("Statement by the High
     /// Representative").
     FirstPerson,
-    /// A sentence of a text in its author's own voice (a statement, a speech or a briefing: its
-    /// title names the author and it speaks in the first person somewhere outside quotation
-    /// marks) with no speech cue: held like `FirstPerson` ("Russia also backs Syria's regime."
-    /// in a Secretary General's speech is his, not Russia's).
+    /// A sentence with no speech cue in a text in its author's own voice (a statement, a speech
+    /// or a briefing: its title names the author, and a sentence with no cue speaks in the first
+    /// person outside quotation marks): the author ("Russia also backs Syria's regime." in a
+    /// Secretary General's speech is his, not Russia's).
     AuthorVoice,
     /// The first entity near the sentence start that no preposition governs.
     Subject,
@@ -135,6 +135,9 @@ pub struct Lexicon {
     institution_references: Vec<String>,
     first_person: Vec<String>,
     authorship: Vec<String>,
+    authored_by: Vec<String>,
+    holder_of: Vec<String>,
+    posted_abroad: Vec<String>,
 }
 
 impl Lexicon {
@@ -208,7 +211,7 @@ impl Sieve<'_> {
     pub fn attribute(&self, doc: &mut Document, kinds: &[Vec<ClaimType>]) -> Vec<Option<Attribution>> {
         let mut context = Context::default();
         let author = self.author(doc);
-        let author_voice = author.is_some() && doc.sentences.iter().any(|s| self.in_first_person(s));
+        let author_voice = author.is_some() && doc.sentences.iter().any(|s| s.cues.is_empty() && self.in_first_person(s));
         let mut out = Vec::with_capacity(doc.sentences.len());
         for i in 0..doc.sentences.len() {
             // Every cue rule's actor, in sieve order, each cue resolved once.
@@ -368,13 +371,18 @@ impl Sieve<'_> {
         country(&last).filter(|_| matches!(gap.trim(), "" | "'s" | "’s"))
     }
 
+    /// Whether an entity names an actor: resolved, and not a bare MISC ("Russian drones").
+    fn named(&self, e: &Entity) -> bool {
+        !e.canonical.is_empty() && (e.label != EntityLabel::Misc || e.id.is_some())
+    }
+
     /// The sentence's named actors (capitalised: a lower-case span is a tagging slip) with
     /// their offsets in the lower-cased sentence text, in order.
     fn mentions<'d>(&self, doc: &'d Document, i: usize, lower: &str) -> Vec<(&'d Entity, usize)> {
         let mut mentions: Vec<(&Entity, usize)> = doc
             .entities
             .iter()
-            .filter(|e| e.sentence == i && !e.canonical.is_empty() && (e.label != EntityLabel::Misc || e.id.is_some()))
+            .filter(|e| e.sentence == i && self.named(e))
             .filter(|e| e.text.chars().next().is_some_and(|c| !c.is_lowercase()))
             .filter_map(|e| find_word(lower, &e.text.to_lowercase()).map(|at| (e, at)))
             .collect();
@@ -435,16 +443,20 @@ impl Sieve<'_> {
             .max_by_key(|e| e.end)
     }
 
-    /// Whether a clause that ends in "of" or "in" opens with a holder noun that the name after it
-    /// belongs to: "The government of Ethiopia", "Police in Finland", "the top diplomats of
-    /// Germany" hold what the sentence says; "a meeting of the UN" and "talks with police in
-    /// Kabul" do not.
+    /// Whether a clause that ends in a word of `holder_of` ("of", "in") is a holder noun with at
+    /// most two words before it, which the name after it belongs to: "The government of
+    /// Ethiopia", "Police in Finland", "the top diplomats of Germany" hold what the sentence
+    /// says; "a meeting of the UN", "talks with police in Kabul", "Gunmen killed three officials
+    /// in Kabul" do not, nor does a body posted abroad with "in" ("the embassy in Kabul").
     fn holder_of(&self, clause: &str) -> bool {
-        let words: Vec<&str> = alnum_words(clause).filter(|w| !self.lexicon.determiners.iter().any(|d| d == w)).collect();
-        let [opening @ .., noun, "of" | "in"] = words.as_slice() else { return false };
-        let is_holder_noun = |n: &String| n == noun || noun.strip_suffix('s') == Some(n.as_str());
-        (self.lexicon.body_nouns.iter().chain(&self.lexicon.person_nouns).any(is_holder_noun))
-            && !opening.iter().any(|w| self.lexicon.prepositions.iter().any(|p| p == w))
+        let is = |list: &[String], w: &str| list.iter().any(|n| n == w);
+        let words: Vec<&str> = alnum_words(clause).filter(|w| !is(&self.lexicon.determiners, w)).collect();
+        let [opening @ .., noun, link] = words.as_slice() else { return false };
+        // A plural holder noun: "governments", "diplomats".
+        let singular = noun.strip_suffix('s').unwrap_or(noun);
+        let holder = [*noun, singular].into_iter().any(|w| is(&self.lexicon.body_nouns, w) || is(&self.lexicon.person_nouns, w));
+        let abroad = *link == "in" && [*noun, singular].into_iter().any(|w| is(&self.lexicon.posted_abroad, w));
+        holder && !abroad && is(&self.lexicon.holder_of, link) && opening.len() <= 2 && !opening.iter().any(|w| is(&self.lexicon.prepositions, w))
     }
 
     /// The first body noun (data/attribution.toml `body_nouns`) among a lower-cased text's words.
@@ -478,47 +490,51 @@ impl Sieve<'_> {
             && alnum_words(&sentence.text).take(self.lexicon.holder_window).any(|w| self.lexicon.first_person.iter().any(|p| p == w || capitalized(p) == w))
     }
 
-    /// Who wrote a text in its own voice: the actor its title (the first `TITLE_SENTENCES`
-    /// sentences) names as the author of a statement, briefing or speech: "Statement by the
-    /// North Atlantic Council", "Remarks delivered by Ambassador Barbara Woodward", "Foreign
-    /// Ministry Spokesperson Mao Ning's Regular Press Conference", "UK statement at the UN". A
-    /// title that only mentions a statement ("Rubio gave leaders a briefing") names none.
+    /// Who wrote a text in its own voice: the actor its title names as the author of
+    /// a statement, briefing or speech: "Statement by the North Atlantic Council", "Speech by
+    /// NATO Secretary General Jens Stoltenberg", "Foreign Ministry Spokesperson Mao Ning's
+    /// Regular Press Conference", "UK statement at the UN". A title that only mentions a
+    /// statement ("Rubio gives leaders a briefing") names none.
     fn author(&self, doc: &Document) -> Option<Entity> {
-        let is_authorship = |words: &str| self.lexicon.authorship.iter().any(|w| find_word(words, w).is_some());
+        let phrases: Vec<Vec<&str>> = self.lexicon.authorship.iter().map(|w| alnum_words(w).collect()).collect();
+        let links: Vec<Vec<&str>> = self.lexicon.authored_by.iter().map(|w| alnum_words(w).collect()).collect();
+        // "Statement by (the) (President) X", "Remarks delivered by X".
         let by = |e: &Entity| {
-            let from = e.start.saturating_sub(40);
-            let before = doc.source.chars().skip(from).take(e.start - from).collect::<String>().to_lowercase();
+            let before = text_before(doc, e);
             let mut words: Vec<&str> = alnum_words(&before).collect();
-            while words.last().is_some_and(|w| self.lexicon.determiners.iter().any(|d| d == w)) {
+            while words.last().is_some_and(|w| self.lexicon.determiners.iter().chain(&self.lexicon.person_nouns).any(|d| d == w)) {
                 words.pop();
             }
-            if !matches!(words.pop(), Some("by" | "of")) {
-                return false;
-            }
-            if words.last() == Some(&"delivered") {
-                words.pop();
-            }
-            let last = words[words.len().saturating_sub(2)..].join(" ");
-            self.lexicon.authorship.iter().any(|w| last == *w || last.ends_with(&format!(" {w}")))
+            links.iter().any(|link| {
+                let Some(rest) = words.strip_suffix(link.as_slice()) else { return false };
+                phrases.iter().any(|p| rest.ends_with(p))
+            })
         };
-        // "X's Regular Press Conference" (a possessive, then the authorship within three words),
-        // "X statement" (right after the name).
+        // "X's Regular Press Conference" (a possessive, then the phrase within three words), "X
+        // statement" (right after the name).
         let owns = |e: &Entity| {
             let after = text_after(doc, e);
             let possessive = after.starts_with("'s ") || after.starts_with("’s ");
-            let next = alnum_words(&after).skip(usize::from(possessive)).take(3).collect::<Vec<_>>().join(" ");
-            if possessive {
-                is_authorship(&next)
-            } else {
-                after.starts_with(' ') && self.lexicon.authorship.iter().any(|w| starts_with_word(&next, w))
-            }
+            let next: Vec<&str> = alnum_words(&after).skip(usize::from(possessive)).take(4).collect();
+            let starts = if possessive { 0..3 } else { 0..1 };
+            after.starts_with([' ', '\'', '’']) && starts.into_iter().any(|k| phrases.iter().any(|p| next.get(k..).is_some_and(|n| n.starts_with(p))))
         };
-        let named = |e: &&Entity| e.sentence < TITLE_SENTENCES && !e.canonical.is_empty() && (e.label != EntityLabel::Misc || e.id.is_some());
-        let author = doc.entities.iter().filter(named).find(|e| by(e) || owns(e))?;
-        // "Speech by NATO Secretary General Jens Stoltenberg": the person the title goes on to.
-        let person = doc.entities.iter().filter(named).find(|p| {
+        // A title, subtitle or site name: among the first sentences, a Title block or a line with
+        // no full stop (the HTML of many pages puts the title in a plain paragraph).
+        let title = |i: usize| {
+            i < TITLE_SENTENCES
+                && (doc.blocks.get(doc.sentences[i].paragraph).is_some_and(|b| b.kind == BlockKind::Title) || !doc.sentences[i].text.trim_end().ends_with('.'))
+        };
+        let in_title = |e: &&Entity| self.named(e) && title(e.sentence);
+        let author = doc.entities.iter().filter(in_title).find(|e| by(e) || owns(e))?;
+        // "Speech by NATO Secretary General Jens Stoltenberg": the person its title words lead to
+        // (not "Statement by the EU on Alexei Navalny", "… by Olaf Scholz and Emmanuel Macron").
+        let person = doc.entities.iter().filter(in_title).find(|p| {
             let gap: String = doc.source.chars().skip(author.end).take(p.start.saturating_sub(author.end)).collect();
-            p.label == EntityLabel::Per && p.start >= author.end && !gap.contains([',', ';', ':', '\n']) && alnum_words(&gap).count() <= 4
+            p.label == EntityLabel::Per
+                && p.start >= author.end
+                && gap.split_whitespace().count() <= 4
+                && gap.split_whitespace().all(|w| w.chars().next().is_some_and(char::is_uppercase) && w.chars().all(char::is_alphabetic))
         });
         Some(person.unwrap_or(author).clone())
     }
@@ -599,6 +615,13 @@ fn word_spans(text: &str) -> Vec<(usize, usize)> {
 
 /// The runs of letters and digits of a text.
 /// The 40 code points of the source after an entity, lower-cased: the words that follow it.
+/// The 40 code points before an entity, lower-cased; across a line break too ("Press
+/// conference\nby NATO Secretary General …" is one title in two lines).
+fn text_before(doc: &Document, e: &Entity) -> String {
+    let from = e.start.saturating_sub(40);
+    doc.source.chars().skip(from).take(e.start - from).collect::<String>().to_lowercase()
+}
+
 fn text_after(doc: &Document, e: &Entity) -> String {
     doc.source.chars().skip(e.end).take(40).collect::<String>().to_lowercase()
 }

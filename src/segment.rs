@@ -32,6 +32,7 @@ struct SpeechFile {
     name_particles: Vec<String>,
     adverbs: Vec<String>,
     not_names: Vec<String>,
+    title_source_links: Vec<String>,
 }
 
 struct Lex {
@@ -532,13 +533,7 @@ fn trailing_speaker(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)
     let sp = &lex().speech;
     let ws = words(chars, s, e);
     let comma_after = |w: &Word| chars.get(w.end) == Some(&',');
-    let is_name = |seg: &[Word]| {
-        (1..=4).contains(&seg.len())
-            && capitalized(chars, &seg[0])
-            && !sp.not_names.contains(&lower(chars, &seg[0]))
-            && seg.iter().all(|w| capitalized(chars, w) || sp.name_particles.contains(&lower(chars, w)))
-            && seg[..seg.len() - 1].iter().all(|w| !w.punct_after)
-    };
+    let is_name = |seg: &[Word]| is_name(chars, seg, 4);
     for k in (2..ws.len()).rev() {
         let Some(len) = verb_at(chars, &ws, k) else { continue };
         if let Some((a, z)) = subject_before(chars, &ws, k) {
@@ -577,24 +572,35 @@ fn trailing_speaker(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)
     None
 }
 
-/// A headline's source after a dash or a colon: "Two LGAs under Boko Haram control – Gov
-/// Zulum", "Will not accept terrorism as the new normal: India to Pakistan", "'Time to hold
-/// Pakistan accountable': MEA on …". The source is a name of at most five words (up to "on" or
-/// "to" after a colon) after at least three words of claim.
+/// Whether words read as a name of at most `max` words: capitalized words and name particles
+/// ("Gov Zulum", "Abdel Fattah al-Burhan"), no punctuation inside, not a word that opens
+/// clauses ("However").
+fn is_name(chars: &[char], seg: &[Word], max: usize) -> bool {
+    let sp = &lex().speech;
+    (1..=max).contains(&seg.len())
+        && capitalized(chars, &seg[0])
+        && !sp.not_names.contains(&lower(chars, &seg[0]))
+        && seg.iter().all(|w| capitalized(chars, w) || sp.name_particles.contains(&lower(chars, w)))
+        && seg[..seg.len() - 1].iter().all(|w| !w.punct_after)
+}
+
+/// A headline's source after a dash or a colon, after at least three words of claim: "Two LGAs
+/// under Boko Haram control – Gov Zulum", "… 'abruptly': Defense Ministry", "Will not accept
+/// terrorism as the new normal: India to Pakistan". After a colon the name is the words before
+/// a word of `title_source_links`, or at most two words: a title-case headline's second half
+/// reads as a name too ("Ukraine War Day 500: Russia Strikes Kyiv").
 fn title_source(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)> {
     let sp = &lex().speech;
     let ws = words(chars, s, e);
-    let j = (3..ws.len()).rev().find(|&j| {
-        let gap: String = chars[ws[j - 1].end..ws[j].start].iter().collect();
-        gap.contains(['–', '—', ':']) || gap.contains(" - ")
-    })?;
-    let colon = chars[ws[j - 1].end..ws[j].start].contains(&':');
-    let end = if colon { ws[j..].iter().position(|w| matches!(lower(chars, w).as_str(), "on" | "to")).map_or(ws.len(), |k| j + k) } else { ws.len() };
-    let name = &ws[j..end];
-    let is_name = (1..=5).contains(&name.len())
-        && name.iter().all(|w| capitalized(chars, w) || sp.name_particles.contains(&lower(chars, w)))
-        && name[..name.len() - 1].iter().all(|w| !w.punct_after);
-    is_name.then(|| (name[0].start, name[name.len() - 1].end))
+    let gap = |j: usize| &chars[ws[j - 1].end..ws[j].start];
+    let j = (3..ws.len()).rev().find(|&j| gap(j).iter().any(|c| matches!(c, '–' | '—' | ':')))?;
+    let rest = &ws[j..];
+    let (name, max) = match rest.iter().position(|w| sp.title_source_links.contains(&lower(chars, w))) {
+        Some(k) if gap(j).contains(&':') => (&rest[..k], 4),
+        _ if gap(j).contains(&':') => (rest, 2),
+        _ => (rest, 4),
+    };
+    is_name(chars, name, max).then(|| (name[0].start, name[name.len() - 1].end))
 }
 
 fn cue(clean: &CleanText, chars: &[char], kind: CueKind, abs_start: usize, abs_end: usize) -> SpeakerCue {
@@ -1066,6 +1072,7 @@ mod tests {
             // A topic before the colon, a claim after it: no source.
             ("Defense minister: Russia an escalating threat to all of Europe", None),
             ("Belarus: Council introduces new listing criterion", None),
+            ("Ukraine War Day 500: Russia Strikes Kyiv", None),
             // A dash inside the claim, then more claim.
             ("Kyiv – the capital – is calm again after the strikes", None),
         ];
