@@ -33,6 +33,8 @@ struct SpeechFile {
     adverbs: Vec<String>,
     not_names: Vec<String>,
     title_source_links: Vec<String>,
+    possessives: Vec<String>,
+    view_nouns: Vec<String>,
 }
 
 struct Lex {
@@ -487,14 +489,30 @@ fn named_after_verb(chars: &[char], rest: &[Word]) -> Option<(usize, usize)> {
     Some((first.start, rest[end].end))
 }
 
-/// "According to X, …" at the start of a sentence.
+/// "According to X, …" at the start of a sentence, or "In X's view, …" ("In Araghchi's view",
+/// "In the government's words", "In his words": the possessor, a name or a possessive pronoun,
+/// then a word of `view_nouns` and a comma).
 fn according_to(chars: &[char], s: usize, e: usize) -> Option<(usize, usize)> {
+    let sp = &lex().speech;
     let ws = words(chars, s, e);
     if ws.len() >= 3 && lower(chars, &ws[0]) == "according" && lower(chars, &ws[1]) == "to" {
         let end = ws.iter().take(9).position(|w| w.punct_after)?;
         return (end >= 2).then(|| (ws[2].start, ws[end].end));
     }
-    None
+    if ws.len() < 4 || lower(chars, &ws[0]) != "in" {
+        return None;
+    }
+    let k = (1..ws.len().min(7) - 1).find(|&k| {
+        let w = lower(chars, &ws[k]);
+        w.ends_with("'s") || w.ends_with("’s") || sp.possessives.contains(&w)
+    })?;
+    let noun = &ws[k + 1];
+    let view = sp.view_nouns.contains(&lower(chars, noun)) && chars.get(noun.end) == Some(&',');
+    if !view || ws[1..k].iter().any(|w| w.punct_after) {
+        return None;
+    }
+    let end = if sp.possessives.contains(&lower(chars, &ws[k])) { ws[k].end } else { ws[k].end - 2 };
+    Some((ws[1].start, end))
 }
 
 /// "…, according to X." or "…, according to X, and …" inside a sentence: X up to the next
@@ -609,7 +627,8 @@ fn cue(clean: &CleanText, chars: &[char], kind: CueKind, abs_start: usize, abs_e
 
 /// Whether a cue is a bare pronoun ("He said that …").
 pub fn is_pronoun(cue: &SpeakerCue) -> bool {
-    lex().speech.pronouns.contains(&cue.text.to_lowercase())
+    let lower = cue.text.to_lowercase();
+    lex().speech.pronouns.contains(&lower) || lex().speech.possessives.contains(&lower)
 }
 
 /// Fill `doc.sentences` from `doc.blocks`.
@@ -1050,6 +1069,12 @@ mod tests {
             // A speech verb's subject comes first; the sentence start is the opening rule's.
             ("Kaplan said the talks failed, according to the agency.", Some("Kaplan")),
             ("According to the ministry, the border is calm.", Some("the ministry")),
+            // The possessor of a view at the sentence start.
+            ("In Araghchi's view, the Europeans lack any right to trigger it.", Some("Araghchi")),
+            ("In the government's words, the attacks violate the law.", Some("the government")),
+            ("In his words, the memorandum was an old ultimatum.", Some("his")),
+            ("In Kyiv's streets, calm returned on Monday.", None),
+            ("In the view of many, the talks failed.", None),
             // Not an attribution: no comma before it, or nothing after it.
             ("The troops acted according to the plan drawn up in May.", None),
             ("The talks went ahead, according to.", None),
