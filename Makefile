@@ -84,7 +84,7 @@ test-text:
 	cargo test --release --no-default-features --lib
 
 # Retrain the one-pass model from CoNLL-2003 and the corpus's train split, read in context as
-# claimex segments it (models/multitask/MODEL_CARD.md; about 45 minutes on 2 cores).
+# claimex segments it (models/multitask/MODEL_CARD.md; about an hour on 2 cores).
 train: build
 	@mkdir -p target
 	$(BIN) segment $$(python3 corpus/tools/split.py --list train) > target/train.segments.jsonl
