@@ -5,8 +5,9 @@ use crate::document::{round4, Document, Entity, EntityLabel, Origin, Span};
 use crate::gazetteer::{Actor, Gazetteer};
 use crate::ner::EntitySpan;
 
-/// Words the model sometimes tags as people.
-const PRONOUNS: [&str; 8] = ["he", "she", "him", "her", "they", "we", "i", "it"];
+/// Words the model sometimes tags as names by themselves: pronouns ("He" as a person), and an
+/// article or preposition split off a name ("The" of "The EU", "of").
+const NOT_NAMES: [&str; 13] = ["he", "she", "him", "her", "they", "we", "i", "it", "the", "a", "an", "of", "in"];
 
 /// Builds `doc.entities` from the model's spans (per sentence, in sentence code points) and
 /// the gazetteer.
@@ -23,8 +24,8 @@ pub fn resolve(doc: &mut Document, model: &[Vec<EntitySpan>], gazetteer: &Gazett
             }
             let m = &EntitySpan { start, end, ..m.clone() };
             let text = slice(&sentence.text, m.start, m.end);
-            // "He" tagged as a person is a tagging slip: a pronoun names nobody by itself.
-            if PRONOUNS.contains(&text.to_lowercase().as_str()) {
+            // "He" tagged as a person, "The" as an organization: tagging slips that name nobody.
+            if NOT_NAMES.contains(&text.to_lowercase().as_str()) {
                 continue;
             }
             let same = found.iter().find(|g| g.start == m.start && g.end == m.end).map(|g| g.actor.clone());
