@@ -38,7 +38,13 @@ pub fn resolve(doc: &mut Document, model: &[Vec<EntitySpan>], gazetteer: &Gazett
                 continue;
             }
             let same = found.iter().find(|g| g.start == m.start && g.end == m.end).map(|g| g.actor.clone());
-            candidates.push((m.clone(), same.or_else(|| gazetteer.lookup(&text, date.as_deref())), Origin::Model));
+            let actor = same.or_else(|| gazetteer.lookup(&text, date.as_deref()));
+            // A span with no capital letter that the gazetteer does not know is a common noun
+            // ("agency" of "the agency said"), not a name.
+            if actor.is_none() && !text.chars().any(char::is_uppercase) {
+                continue;
+            }
+            candidates.push((m.clone(), actor, Origin::Model));
         }
         for g in &found {
             let span = EntitySpan { start: g.start, end: g.end, label: g.actor.label, score: 1.0 };
