@@ -562,9 +562,10 @@ impl Sieve<'_> {
             // between them ends the phrase ("From now on, the EU can …").
             let clause = before.rsplit([',', ';', ':']).next().unwrap_or("");
             let prev = clause.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).rfind(|w| !self.lexicon.determiners.iter().any(|d| d == w));
-            // "of Yemen's Houthi movement": the name only qualifies what the holder noun's phrase names.
-            let possessive = text_after(doc, e).starts_with(['\'', '’']);
-            let mut governed = prev.is_some_and(|w| self.lexicon.prepositions.iter().any(|p| p == w)) && (possessive || !self.holder_of(clause));
+            // A holder noun's name is no governed one ("Police in Finland"), unless it only
+            // qualifies what the phrase names ("of Yemen's Houthi movement").
+            let holds = || self.holder_of(clause) && !text_after(doc, e).starts_with(['\'', '’']);
+            let mut governed = prev.is_some_and(|w| self.lexicon.prepositions.iter().any(|p| p == w)) && !holds();
             // A list shares its first member's preposition: "of the UN, OSCE and SCO".
             if let Some(end) = previous_end.filter(|end| *end <= at) {
                 let gap: String = chars[end..at].iter().collect();
@@ -613,19 +614,19 @@ fn word_spans(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
-/// The runs of letters and digits of a text.
-/// The 40 code points of the source after an entity, lower-cased: the words that follow it.
-/// The 40 code points before an entity, lower-cased; across a line break too ("Press
-/// conference\nby NATO Secretary General …" is one title in two lines).
+/// The 40 code points of the source before an entity, lower-cased; across a line break too
+/// ("Press conference\nby NATO Secretary General …" is one title in two lines).
 fn text_before(doc: &Document, e: &Entity) -> String {
     let from = e.start.saturating_sub(40);
     doc.source.chars().skip(from).take(e.start - from).collect::<String>().to_lowercase()
 }
 
+/// The 40 code points of the source after an entity, lower-cased: the words that follow it.
 fn text_after(doc: &Document, e: &Entity) -> String {
     doc.source.chars().skip(e.end).take(40).collect::<String>().to_lowercase()
 }
 
+/// The runs of letters and digits of a text.
 fn alnum_words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
 }

@@ -269,12 +269,12 @@ pub struct SentenceScores {
 }
 
 impl SentenceScores {
-    /// The likeliest modality (asserted when the model gave none).
     /// The model's probability for a claim type.
     pub fn score(&self, kind: ClaimType) -> f32 {
         self.types[ClaimType::ALL.iter().position(|&k| k == kind).expect("every type is in ALL")]
     }
 
+    /// The likeliest modality (asserted when the model gave none).
     pub fn modality(&self) -> Modality {
         self.modality.iter().max_by(|a, b| a.1.total_cmp(&b.1)).map_or(Modality::Asserted, |m| m.0)
     }

@@ -25,14 +25,14 @@ pub fn resolve(doc: &mut Document, model: &[Vec<EntitySpan>], gazetteer: &Gazett
             if start >= end {
                 continue;
             }
-            let text = slice(&sentence.text, start, end);
+            let mut text = slice(&sentence.text, start, end);
+            let mut start = start;
             // "The African Union": an article the model took into a name the gazetteer knows without it.
-            let start = match text.strip_prefix("The ") {
-                Some(rest) if gazetteer.lookup(&text, date.as_deref()).is_none() && gazetteer.lookup(rest, date.as_deref()).is_some() => start + 4,
-                _ => start,
-            };
+            if let Some(rest) = text.strip_prefix("The ").filter(|rest| gazetteer.lookup(&text, date.as_deref()).is_none() && gazetteer.lookup(rest, date.as_deref()).is_some()) {
+                text = rest.to_string();
+                start += "The ".len();
+            }
             let m = &EntitySpan { start, end, ..m.clone() };
-            let text = slice(&sentence.text, m.start, m.end);
             // "He" tagged as a person, "The" as an organization: tagging slips that name nobody.
             if NOT_NAMES.contains(&text.to_lowercase().as_str()) {
                 continue;
