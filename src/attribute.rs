@@ -132,6 +132,7 @@ pub struct Lexicon {
     own_country: Vec<String>,
     person_nouns: Vec<String>,
     body_nouns: Vec<String>,
+    state_bodies: Vec<String>,
     institution_references: Vec<String>,
     first_person: Vec<String>,
     authorship: Vec<String>,
@@ -348,7 +349,10 @@ impl Sieve<'_> {
 
     /// The state a body the gazetteer does not know belongs to: "Foreign Ministry" with a country
     /// in its name ("Ministry of External Affairs of India", "Colombian Foreign Ministry") or
-    /// right before it ("the Uzbek Foreign Ministry", "Turkey's defence ministry").
+    /// right before it ("the Uzbek Foreign Ministry", "Turkey's defence ministry"); else, for a
+    /// body only a state has (`state_bodies`: "Foreign Ministry", "Ministry of Interior") whose
+    /// name holds no other name, the state the text names most (a ministry's own press release
+    /// names its state more than any other).
     fn state_of_body(&self, doc: &Document, e: &Entity) -> Option<String> {
         let is_body = |text: &str| self.body_noun(&text.to_lowercase()).is_some();
         if e.id.is_some() || !is_body(&e.text) && !is_body(&e.canonical) {
@@ -360,15 +364,44 @@ impl Sieve<'_> {
             EntityLabel::Misc => m.actor.stands_for.clone(),
             _ => None,
         };
-        if let Some(state) = self.gazetteer.find(&e.canonical, date).iter().find_map(country) {
+        let in_name = self.gazetteer.find(&e.canonical, date);
+        if let Some(state) = in_name.iter().find_map(country) {
             return Some(state);
         }
         // The 30 code points before the body's name.
         let from = e.start.saturating_sub(30);
         let before: Vec<char> = doc.source.chars().skip(from).take(e.start - from).collect();
-        let last = self.gazetteer.find(&before.iter().collect::<String>(), date).pop()?;
-        let gap: String = before[last.end..].iter().collect();
-        country(&last).filter(|_| matches!(gap.trim(), "" | "'s" | "’s"))
+        let named_before = self.gazetteer.find(&before.iter().collect::<String>(), date).pop().filter(|last| {
+            let gap: String = before[last.end..].iter().collect();
+            matches!(gap.trim(), "" | "'s" | "’s")
+        });
+        if let Some(state) = named_before.as_ref().and_then(country) {
+            return Some(state);
+        }
+        let state_body = alnum_words(&e.canonical.to_lowercase()).any(|w| self.lexicon.state_bodies.iter().any(|b| b == w));
+        (state_body && in_name.is_empty()).then(|| self.most_named_state(doc)).flatten()
+    }
+
+    /// The state the text names most, by its name or as a holder's adjective ("Turkish
+    /// troops"; not "Afghan opium"), the first named among equals, if it names one.
+    fn most_named_state(&self, doc: &Document) -> Option<String> {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        let whole = Span { start: 0, end: doc.source.chars().count() };
+        let holders: Vec<&Entity> = self.demonym_holders(doc, whole).collect();
+        for e in &doc.entities {
+            let state = match e.label {
+                EntityLabel::Loc if e.id.is_some() => Some(e.canonical.clone()),
+                EntityLabel::Misc if holders.iter().any(|h| std::ptr::eq(*h, e)) => self.gazetteer.lookup(&e.text, None).and_then(|a| a.stands_for),
+                _ => None,
+            };
+            let Some(state) = state else { continue };
+            match counts.iter_mut().find(|(name, _)| *name == state) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((state, 1)),
+            }
+        }
+        // max_by_key keeps the last maximum: reversed, that is the first named.
+        counts.into_iter().rev().max_by_key(|(_, n)| *n).map(|(name, _)| name)
     }
 
     /// Whether an entity names an actor: resolved, and not a bare MISC ("Russian drones").

@@ -141,7 +141,7 @@ pub fn last_person_before(doc: &Document, at: Span) -> Option<&Entity> {
 /// slips around punctuation are cut off. A span opening on punctuation (". Petro" of "Mr.
 /// Petro") or on a possessive's "s" ("s U.N." of "Iran's U.N."), half a parenthesis
 /// ("Collective Security Treaty Organization (CSTO", "CSE)", "Hassan) Nasrallah"), a closing
-/// quote or comma.
+/// quote, comma or possessive "'s".
 fn tidy(sentence: &str, start: usize, end: usize) -> (usize, usize) {
     let chars: Vec<char> = sentence.chars().collect();
     let (mut start, mut end) = (start, end.min(chars.len()));
@@ -177,6 +177,11 @@ fn tidy(sentence: &str, start: usize, end: usize) -> (usize, usize) {
         while end > start && (chars[end - 1].is_whitespace() || apostrophe(end - 1) || matches!(chars[end - 1], '"' | '”' | ',' | ';' | ':')) {
             end -= 1;
         }
+        // A possessive's "'s" is no part of the name ("Canada's" of "Canada's intelligence agency").
+        if end >= start + 3 && chars[end - 1] == 's' && apostrophe(end - 2) {
+            end -= 2;
+            continue;
+        }
         // A word that never ends a name: "… Monitoring Team of the".
         let last_word = chars.get(start..end).and_then(|span| span.iter().rposition(|c| c.is_whitespace())).map(|k| start + k + 1);
         match last_word {
@@ -209,6 +214,8 @@ mod tests {
             ("The Inter-Services Public Relations (ISPR) said.", "Inter-Services Public Relations (ISPR)", "Inter-Services Public Relations (ISPR)"),
             ("Iran's U.N. mission said.", "s U.N.", "U.N."),
             ("He met Abiy Ahmed's envoy.", "Abiy Ahmed'", "Abiy Ahmed"),
+            ("Canada's agency says it was hit.", "Canada's", "Canada"),
+            ("The EU’s message is plain.", "EU’s", "EU"),
             ("Joe Smith Jr. said.", "Joe Smith Jr.", "Joe Smith Jr."),
             ("He said ( no.", "(", ""),
             ("Sayyed (Hassan) said.", "Hassan)", "Hassan"),

@@ -33,6 +33,7 @@ struct SpeechFile {
     adverbs: Vec<String>,
     not_names: Vec<String>,
     title_source_links: Vec<String>,
+    object_pronouns: Vec<String>,
     possessives: Vec<String>,
     view_nouns: Vec<String>,
 }
@@ -625,10 +626,11 @@ fn cue(clean: &CleanText, chars: &[char], kind: CueKind, abs_start: usize, abs_e
     SpeakerCue { text: chars[abs_start..abs_end].iter().collect(), span: clean.to_source(abs_start, abs_end), kind }
 }
 
-/// Whether a cue is a bare pronoun ("He said that …").
+/// Whether a cue is a bare pronoun ("He said that …", "According to him, …").
 pub fn is_pronoun(cue: &SpeakerCue) -> bool {
     let lower = cue.text.to_lowercase();
-    lex().speech.pronouns.contains(&lower) || lex().speech.possessives.contains(&lower)
+    let sp = &lex().speech;
+    sp.pronouns.contains(&lower) || sp.object_pronouns.contains(&lower) || sp.possessives.contains(&lower)
 }
 
 /// Fill `doc.sentences` from `doc.blocks`.
