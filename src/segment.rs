@@ -30,6 +30,7 @@ struct SpeechFile {
     pronouns: Vec<String>,
     determiners: Vec<String>,
     name_particles: Vec<String>,
+    name_joiners: Vec<String>,
     adverbs: Vec<String>,
     not_names: Vec<String>,
     title_source_links: Vec<String>,
@@ -318,6 +319,11 @@ fn lower(chars: &[char], w: &Word) -> String {
         .to_lowercase()
 }
 
+/// Whether a word stands alone in parentheses: "(UNODC)".
+fn in_parentheses(chars: &[char], w: &Word) -> bool {
+    w.start > 0 && chars[w.start - 1] == '(' && chars.get(w.end) == Some(&')') && chars.get(w.end + 1).is_none_or(|c| c.is_whitespace())
+}
+
 fn capitalized(chars: &[char], w: &Word) -> bool {
     chars[w.start].is_uppercase()
 }
@@ -350,21 +356,27 @@ fn subject_before(chars: &[char], ws: &[Word], k: usize) -> Option<(usize, usize
     while j > 0 && sp.adverbs.contains(&lower(chars, &ws[j - 1])) && !ws[j - 1].punct_after {
         j -= 1;
     }
-    if j == 0 || ws[j - 1].punct_after {
+    // "The UN Office on Drugs and Crime (UNODC) warned": the acronym in parentheses ends the
+    // name, whose lower-case joining words ("on", "and") stay inside it.
+    let acronym = j >= 2 && in_parentheses(chars, &ws[j - 1]) && !ws[j - 2].punct_after && capitalized(chars, &ws[j - 2]);
+    if j == 0 || ws[j - 1].punct_after && !acronym {
         return None;
     }
-    let last = j - 1;
+    let end = ws[j - 1].end + usize::from(acronym);
+    let last = if acronym { j - 2 } else { j - 1 };
     let lw = lower(chars, &ws[last]);
     if sp.pronouns.contains(&lw) {
-        return Some((ws[last].start, ws[last].end));
+        return Some((ws[last].start, end));
     }
     if capitalized(chars, &ws[last]) {
         let mut f = last;
         while f > 0 && !ws[f - 1].punct_after && !ws[f].punct_before {
             let p = &ws[f - 1];
             let pl = lower(chars, p);
+            let joins = acronym && f >= 2 && sp.name_joiners.contains(&pl) && !ws[f - 2].punct_after && capitalized(chars, &ws[f - 2]);
             if (capitalized(chars, p) && !sp.not_names.contains(&pl))
                 || sp.name_particles.contains(&pl)
+                || joins
             {
                 f -= 1;
             } else {
@@ -384,7 +396,7 @@ fn subject_before(chars: &[char], ws: &[Word], k: usize) -> Option<(usize, usize
         if f > 0 && sp.determiners.contains(&lower(chars, &ws[f - 1])) && !ws[f - 1].punct_after {
             f -= 1;
         }
-        return Some((ws[f].start, ws[last].end));
+        return Some((ws[f].start, end));
     }
     // Determiner phrase, within one conjunct ("supported this initiative and noted" has none).
     let mut f = last;
@@ -393,7 +405,7 @@ fn subject_before(chars: &[char], ws: &[Word], k: usize) -> Option<(usize, usize
             return None;
         }
         if sp.determiners.contains(&lower(chars, &ws[f])) {
-            return Some((ws[f].start, ws[last].end));
+            return Some((ws[f].start, end));
         }
         if f == 0 || ws[f - 1].punct_after || ws[f].punct_before {
             return None;
@@ -1029,6 +1041,19 @@ mod tests {
             who("According to the professor").as_deref(),
             Some("the professor")
         );
+    }
+
+    #[test]
+    fn an_acronym_in_parentheses_ends_the_speakers_name() {
+        for (text, want) in [
+            ("Burma grows ever more opium, the UN Office on Drugs and Crime (UNODC) warned in a report.", Some("the UN Office on Drugs and Crime (UNODC)")),
+            ("The Communications Security Establishment (CSE) said that Canada was a target.", Some("The Communications Security Establishment (CSE)")),
+            ("Exports rose, the ministry (in Cairo) said.", None),
+        ] {
+            let d = sample(text);
+            assert_eq!(d.sentences.len(), 1, "{text}");
+            assert_eq!(speaker(&d.sentences[0]).map(|c| c.text.as_str()), want, "{text}");
+        }
     }
 
     #[test]
