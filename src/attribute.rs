@@ -15,7 +15,7 @@ use crate::document::{BlockKind, ClaimType, CueKind, Document, Entity, EntityLab
 use crate::assemble::find_word;
 use crate::gazetteer::Gazetteer;
 use crate::resolve::{apply, last_person_before, slice};
-use crate::segment::is_pronoun;
+use crate::segment::{is_pronoun, TITLE_SENTENCES};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -115,10 +115,6 @@ impl fmt::Display for Rule {
         f.write_str(self.name())
     }
 }
-
-/// The sentences at the start of a text that can hold its title (a site name, the title, a
-/// subtitle).
-const TITLE_SENTENCES: usize = 3;
 
 /// data/attribution.toml.
 #[derive(Debug, Deserialize)]

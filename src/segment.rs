@@ -18,6 +18,10 @@ use serde::Deserialize;
 
 use crate::document::{BlockKind, CleanText, CueKind, Document, Sentence, SpeakerCue};
 
+/// The sentences at the start of a text that can hold its title (a site name, the title, a
+/// subtitle).
+pub const TITLE_SENTENCES: usize = 3;
+
 /// Sentences longer than this (code points) are cut at a space.
 const MAX_SENTENCE: usize = 1500;
 
@@ -699,6 +703,7 @@ pub fn segment(doc: &mut Document) {
             }
         }
 
+        let one_sentence = ranges.len() == 1;
         for (s, e) in ranges {
             let visible = || (s..e).filter(|&k| !block[k].is_whitespace());
             let inside = visible().filter(|&k| region_of[k] != usize::MAX).count();
@@ -709,7 +714,11 @@ pub fn segment(doc: &mut Document) {
             if b.kind != BlockKind::SpeakerHeading {
                 let mut region = (s..e).map(|k| region_of[k]).filter(|&r| r != usize::MAX);
                 cues.extend(region.find_map(|r| region_cues[r].clone()));
-                let trailing = trailing_speaker(block, s, e).or_else(|| (b.kind == BlockKind::Title).then(|| title_source(block, s, e)).flatten());
+                // A headline: a Title block, or (the HTML of many pages puts the title in a plain
+                // paragraph) a one-sentence paragraph among the first sentences with no full stop.
+                let title_like = b.kind == BlockKind::Title
+                    || sentences.len() < TITLE_SENTENCES && one_sentence && !block[s..e].iter().rev().find(|c| !c.is_whitespace()).is_some_and(|c| matches!(c, '.' | '!' | '?' | '"' | '”'));
+                let trailing = trailing_speaker(block, s, e).or_else(|| title_like.then(|| title_source(block, s, e)).flatten());
                 let reported = reported_speaker(block, s, e);
                 // A speech verb's subject outranks an "according to" inside the sentence ("X
                 // said …, according to the agency" is X's claim as the agency reports it).
@@ -1132,6 +1141,20 @@ mod tests {
             let d = doc(Format::Text, &format!("{title}\n\nThe talks went on.")).unwrap();
             assert_eq!(d.blocks[0].kind, BlockKind::Title, "{title}");
             assert_eq!(speaker(&d.sentences[0]).map(|c| c.text.as_str()), want, "{title}");
+        }
+    }
+
+    /// A headline in a plain paragraph under a site name (as many pages' HTML has it) is read as
+    /// a headline; a one-sentence paragraph ending in a full stop is not.
+    #[test]
+    fn headline_sources_in_plain_paragraphs() {
+        for (text, want) in [
+            ("Public Radio of Armenia\n\nAzerbaijan lays the ground for a new war on Armenia – PM\n\nThe talks went on.", Some("PM")),
+            ("Public Radio of Armenia\n\nThe talks on Armenia went on – slowly.\n\nThe talks went on.", None),
+        ] {
+            let d = doc(Format::Text, text).unwrap();
+            assert_eq!(d.blocks[1].kind, BlockKind::Paragraph, "{text}");
+            assert_eq!(speaker(&d.sentences[1]).map(|c| c.text.as_str()), want, "{text}");
         }
     }
 
