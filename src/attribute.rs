@@ -212,8 +212,11 @@ impl Sieve<'_> {
         let mut out = Vec::with_capacity(doc.sentences.len());
         for i in 0..doc.sentences.len() {
             // Every cue rule's actor, in sieve order, each cue resolved once.
-            let cues: Vec<(Rule, SpeakerCue, Entity)> =
-                self.rules.iter().filter_map(|&rule| self.cue_actor(doc, i, rule, &context).map(|(cue, actor)| (rule, cue, actor))).collect();
+            let cues: Vec<(Rule, SpeakerCue, Entity)> = self
+                .rules
+                .iter()
+                .filter_map(|&rule| self.cue_actor(doc, i, rule, &context).filter(|(_, actor)| !self.is_media(actor)).map(|(cue, actor)| (rule, cue, actor)))
+                .collect();
             let continued = match cues.iter().find(|(rule, ..)| *rule == Rule::Quote) {
                 Some((.., actor)) => {
                     context.quote_speaker = Some(actor.clone());
@@ -254,7 +257,7 @@ impl Sieve<'_> {
                     Rule::Discourse => context.discourse.carried(),
                     _ => cues.iter().find(|(r, ..)| *r == rule).map(|(.., actor)| actor.clone()),
                 };
-                actor.map(|actor| Attribution { actor: self.as_actor(doc, actor), rule })
+                actor.filter(|actor| !self.is_media(actor)).map(|actor| Attribution { actor: self.as_actor(doc, actor), rule })
             });
             if let Some(a) = &found {
                 context.discourse.saw(&a.actor);
@@ -398,6 +401,12 @@ impl Sieve<'_> {
         }
         // max_by_key keeps the last maximum: reversed, that is the first named.
         counts.into_iter().rev().max_by_key(|(_, n)| *n).map(|(name, _)| name)
+    }
+
+    /// Whether an actor is a news agency or outlet: the source a text cites, never a holder
+    /// (spec: the body or person it quotes is). The rule passes to the next.
+    fn is_media(&self, e: &Entity) -> bool {
+        e.id.as_deref().is_some_and(|id| self.gazetteer.is_media(id))
     }
 
     /// Whether an entity names an actor: resolved, and not a bare MISC ("Russian drones").

@@ -2,7 +2,7 @@
 //! the phrase matcher that finds them in text. Keys are normalised word sequences, so "U.S." and
 //! "U.S" or "Co-operation" and "Co operation" meet; acronyms must match in case ("US", not "us").
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -44,11 +44,28 @@ struct Organization {
     name: String,
     #[serde(default)]
     aliases: Vec<String>,
-    /// intergovernmental, alliance, news_agency, ngo, armed_group, company, other.
-    #[allow(dead_code)] // documented data, not used for matching
-    kind: String,
+    kind: OrganizationKind,
+    /// The country id of a state's own news agency ("KCNA": North Korea): what it reports is the
+    /// state's word, so it stands for the state as a holder.
+    #[serde(default)]
+    state: Option<String>,
     #[serde(default)]
     leader_titles: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganizationKind {
+    Intergovernmental,
+    Alliance,
+    /// A wire service ("Reuters", "TASS").
+    NewsAgency,
+    /// A newspaper, magazine or broadcaster ("Le Monde").
+    NewsOutlet,
+    Ngo,
+    ArmedGroup,
+    Company,
+    Other,
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,6 +125,8 @@ pub struct Gazetteer {
     people: Vec<usize>,
     phrases: HashMap<String, (Entry, bool)>, // entry, acronym (case must match)
     longest: usize,
+    /// Ids of the news agencies and outlets that speak for no state.
+    media: HashSet<String>,
 }
 
 /// A gazetteer phrase found in a text, in code points of that text.
@@ -157,7 +176,7 @@ impl Gazetteer {
     }
 
     fn build(file: GazetteerFile) -> Result<Self> {
-        let mut g = Gazetteer { version: file.version, actors: Vec::new(), people: Vec::new(), phrases: HashMap::new(), longest: 1 };
+        let mut g = Gazetteer { version: file.version, actors: Vec::new(), people: Vec::new(), phrases: HashMap::new(), longest: 1, media: HashSet::new() };
         let mut names: HashMap<String, String> = HashMap::new(); // id → canonical
         let mut country_forms: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new(); // id → (names, adjectives)
         for c in &file.country {
@@ -192,7 +211,11 @@ impl Gazetteer {
             }
         }
         for o in &file.organization {
-            let org = g.add_actor(Actor { canonical: o.name.clone(), id: Some(o.id.clone()), label: EntityLabel::Org, affiliation: None, stands_for: None });
+            let state = o.state.as_deref().map(|id| lookup(id, &format!("organization {}", o.id))).transpose()?;
+            if matches!(o.kind, OrganizationKind::NewsAgency | OrganizationKind::NewsOutlet) && state.is_none() {
+                g.media.insert(o.id.clone());
+            }
+            let org = g.add_actor(Actor { canonical: o.name.clone(), id: Some(o.id.clone()), label: EntityLabel::Org, affiliation: None, stands_for: state });
             for p in std::iter::once(&o.name).chain(&o.aliases) {
                 g.add_phrase(p, Entry::Actor(org));
             }
@@ -265,6 +288,12 @@ impl Gazetteer {
         self.longest = self.longest.max(k.split(' ').count());
         // The first entry for a phrase wins: countries before organizations before people.
         self.phrases.entry(k).or_insert((entry, is_acronym(phrase)));
+    }
+
+    /// Whether an id is a news agency or outlet that speaks for no state: a source cited, not
+    /// a holder (spec: the body or person it quotes is).
+    pub fn is_media(&self, id: &str) -> bool {
+        self.media.contains(id)
     }
 
     /// The actor a whole mention names, e.g. an entity's text.
