@@ -299,7 +299,8 @@ impl Gazetteer {
     /// The actor a whole mention names, e.g. an entity's text.
     pub fn lookup(&self, mention: &str, date: Option<&str>) -> Option<Actor> {
         let m = self.find(mention, date);
-        let chars = mention.chars().count();
+        // The final period of an abbreviation is no word character: "U.S." matches as "U.S".
+        let chars = mention.strip_suffix('.').unwrap_or(mention).chars().count();
         m.into_iter().find(|m| m.start == 0 && m.end == chars).map(|m| m.actor)
     }
 
@@ -374,6 +375,19 @@ mod tests {
         assert_eq!((luk.canonical.as_str(), luk.affiliation.as_deref()), ("Alexander Lukashenko", Some("Belarus")));
         // Case matters for acronyms and names.
         assert!(g.find("let us talk about turkey", None).is_empty());
+        // An abbreviation's final period is part of the mention, not of the matched words.
+        for mention in ["U.S.", "U.S", "US"] {
+            assert_eq!(g.lookup(mention, None).and_then(|a| a.id).as_deref(), Some("USA"), "{mention}");
+        }
+        assert!(g.lookup("U.S. Navy", None).is_none());
+    }
+
+    #[test]
+    fn news_media_are_no_holders_unless_a_state_speaks_through_them() {
+        let g = shipped();
+        assert!(g.is_media("REUTERS") && g.is_media("LEMONDE"));
+        assert!(!g.is_media("KCNA"));
+        assert_eq!(g.lookup("KCNA", None).unwrap().stands_for.as_deref(), Some("North Korea"));
     }
 
     #[test]
