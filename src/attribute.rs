@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::document::{BlockKind, ClaimType, CueKind, Document, Entity, EntityLabel, Origin, Sentence, SpeakerCue, Span};
 use crate::assemble::find_word;
 use crate::gazetteer::Gazetteer;
-use crate::resolve::{apply, last_person_before, slice};
+use crate::resolve::{apply, last_person_before, pronoun_gender, slice};
 use crate::segment::{is_pronoun, TITLE_SENTENCES};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -311,7 +311,7 @@ impl Sieve<'_> {
         let refers_to_institution = words.iter().any(|w| self.lexicon.institution_references.iter().any(|r| r == w));
         if !refers_to_institution && (is_pronoun(cue) || words.iter().any(|w| self.lexicon.person_nouns.iter().any(|n| n == w))) {
             // "a Chinese envoy" with nobody named before: the state the envoy speaks for.
-            let Some(prev) = last_person_before(doc, cue.span) else { return self.demonym_holder(doc, cue.span).map(as_cue) };
+            let Some(prev) = last_person_before(doc, cue.span, pronoun_gender(&cue.text)) else { return self.demonym_holder(doc, cue.span).map(as_cue) };
             return Some(Entity { canonical: prev.canonical.clone(), affiliation: prev.affiliation.clone(), id: prev.id.clone(), ..base });
         }
         if let Some(e) = doc.entities.iter().filter(inside).find(|e| e.label != EntityLabel::Misc || e.id.is_some()) {
@@ -440,7 +440,7 @@ impl Sieve<'_> {
             return None;
         }
         let referent = match body {
-            None => last_person_before(doc, sentence.span)?,
+            None => last_person_before(doc, sentence.span, pronoun_gender(&slice(&sentence.text, 0, len)))?,
             Some(noun) => self.last_body_before(doc, sentence.span, noun)?,
         };
         let span = doc.clean.to_source(sentence.clean_start, sentence.clean_start + len);

@@ -129,11 +129,63 @@ fn link_to_earlier(e: &mut Entity, earlier: &[Entity]) {
     }
 }
 
-/// The last person named (not referred to) before a position.
-pub fn last_person_before(doc: &Document, at: Span) -> Option<&Entity> {
+/// A person's gender as the text tells it, for "he" and "she".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gender {
+    Female,
+    Male,
+}
+
+/// data/genders.toml.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Genders {
+    female_pronouns: Vec<String>,
+    male_pronouns: Vec<String>,
+    female_honorifics: Vec<String>,
+    male_honorifics: Vec<String>,
+    female_names: Vec<String>,
+    male_names: Vec<String>,
+}
+
+fn genders() -> &'static Genders {
+    static GENDERS: std::sync::OnceLock<Genders> = std::sync::OnceLock::new();
+    GENDERS.get_or_init(|| toml::from_str(include_str!("../data/genders.toml")).expect("data/genders.toml is valid"))
+}
+
+/// The gender a pronoun names ("she", "him"), if it names one.
+pub fn pronoun_gender(pronoun: &str) -> Option<Gender> {
+    let (g, lower) = (genders(), pronoun.to_lowercase());
+    if g.female_pronouns.contains(&lower) {
+        Some(Gender::Female)
+    } else {
+        g.male_pronouns.contains(&lower).then_some(Gender::Male)
+    }
+}
+
+/// A person's gender by the honorific the mention opens with ("Ms Bishop") or the first word
+/// of the canonical name ("Julie Bishop"); None when neither tells.
+fn gender_of(e: &Entity) -> Option<Gender> {
+    let g = genders();
+    let first = |text: &str| text.split_whitespace().next().map(str::to_string);
+    let honorific = first(&e.text);
+    let name = first(&e.canonical);
+    let is = |words: &[String], w: &Option<String>| w.as_ref().is_some_and(|w| words.contains(w));
+    if is(&g.female_honorifics, &honorific) || is(&g.female_names, &name) {
+        Some(Gender::Female)
+    } else {
+        (is(&g.male_honorifics, &honorific) || is(&g.male_names, &name)).then_some(Gender::Male)
+    }
+}
+
+/// The last person named (not referred to) before a position; with a pronoun's gender, the
+/// last one not known to be of the other ("she" after "Julie Bishop … Alexander Downer" is
+/// Bishop).
+pub fn last_person_before(doc: &Document, at: Span, gender: Option<Gender>) -> Option<&Entity> {
     doc.entities
         .iter()
         .filter(|e| e.label == EntityLabel::Per && e.end <= at.start && e.origin != Origin::Coreference && !e.canonical.is_empty())
+        .filter(|e| gender.is_none_or(|g| gender_of(e).is_none_or(|known| known == g)))
         .max_by_key(|e| e.end)
 }
 
