@@ -15,7 +15,7 @@ use crate::document::{BlockKind, ClaimType, CueKind, Document, Entity, EntityLab
 use crate::assemble::find_word;
 use crate::gazetteer::Gazetteer;
 use crate::resolve::{apply, last_person_before, pronoun_gender, slice};
-use crate::segment::{is_pronoun, TITLE_SENTENCES};
+use crate::segment::{is_adverb, is_pronoun, TITLE_SENTENCES};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -125,6 +125,8 @@ pub struct Lexicon {
     list_joiners: Vec<String>,
     holder_window: usize,
     pronoun_subjects: Vec<String>,
+    institution_pronouns: Vec<String>,
+    institution_acts: Vec<String>,
     own_country: Vec<String>,
     person_nouns: Vec<String>,
     body_nouns: Vec<String>,
@@ -245,7 +247,7 @@ impl Sieve<'_> {
                 let actor = match rule {
                     Rule::QuoteContinued => continued.clone(),
                     Rule::Learned => learned_holder(doc, i),
-                    Rule::PronounSubject => self.pronoun_subject(doc, i),
+                    Rule::PronounSubject => self.pronoun_subject(doc, i).or_else(|| self.institution_subject(doc, i, context.institution.as_ref())),
                     Rule::FirstPerson if self.in_first_person(&doc.sentences[i]) => context.speaker.clone().or_else(|| author.clone()),
                     Rule::FirstPerson => None,
                     Rule::AuthorVoice if author_voice && !doc.sentences[i].quoted && doc.sentences[i].cues.is_empty() => author.clone(),
@@ -445,6 +447,23 @@ impl Sieve<'_> {
         };
         let span = doc.clean.to_source(sentence.clean_start, sentence.clean_start + len);
         Some(Entity { text: slice(&sentence.text, 0, len), start: span.start, end: span.end, sentence: i, origin: Origin::Coreference, ..referent.clone() })
+    }
+
+    /// "It further asked Pakistan to …", "It called on the delegates …": a sentence opening with
+    /// "it" and a verb of what an institution does (`institution_acts`; not "It is essential
+    /// that …") refers back to the last institution that spoke or held a claim.
+    fn institution_subject(&self, doc: &Document, i: usize, institution: Option<&Entity>) -> Option<Entity> {
+        let sentence = &doc.sentences[i];
+        let lower = sentence.text.to_lowercase();
+        let mut words = alnum_words(&lower);
+        let opening = words.next().filter(|w| self.lexicon.institution_pronouns.iter().any(|p| p == w))?;
+        let verb = words.find(|w| !is_adverb(w))?;
+        if !self.lexicon.institution_acts.iter().any(|a| a == verb) {
+            return None;
+        }
+        let len = opening.chars().count();
+        let span = doc.clean.to_source(sentence.clean_start, sentence.clean_start + len);
+        Some(Entity { text: slice(&sentence.text, 0, len), start: span.start, end: span.end, sentence: i, origin: Origin::Coreference, ..institution?.clone() })
     }
 
     /// "The Ministry", "the Sudanese army": "the", at most two more words, then a body noun

@@ -642,6 +642,12 @@ fn cue(clean: &CleanText, chars: &[char], kind: CueKind, abs_start: usize, abs_e
     SpeakerCue { text: chars[abs_start..abs_end].iter().collect(), span: clean.to_source(abs_start, abs_end), kind }
 }
 
+/// Whether a lower-case word is an adverb that may stand between a subject and its verb ("It
+/// further asked …").
+pub fn is_adverb(word: &str) -> bool {
+    lex().speech.adverbs.iter().any(|a| a == word)
+}
+
 /// Whether a cue is a bare pronoun ("He said that …", "According to him, …").
 pub fn is_pronoun(cue: &SpeakerCue) -> bool {
     let lower = cue.text.to_lowercase();
