@@ -129,6 +129,7 @@ pub struct Lexicon {
     institution_acts: Vec<String>,
     own_country: Vec<String>,
     person_nouns: Vec<String>,
+    indefinites: Vec<String>,
     body_nouns: Vec<String>,
     state_bodies: Vec<String>,
     institution_references: Vec<String>,
@@ -312,8 +313,11 @@ impl Sieve<'_> {
         let words: Vec<&str> = alnum_words(&lower).collect();
         let refers_to_institution = words.iter().any(|w| self.lexicon.institution_references.iter().any(|r| r == w));
         if !refers_to_institution && (is_pronoun(cue) || words.iter().any(|w| self.lexicon.person_nouns.iter().any(|n| n == w))) {
-            // "a Chinese envoy" with nobody named before: the state the envoy speaks for.
-            let Some(prev) = last_person_before(doc, cue.span, pronoun_gender(&cue.text)) else { return self.demonym_holder(doc, cue.span).map(as_cue) };
+            // "an Israeli official" introduces someone not named before, as does "a Chinese
+            // envoy" with nobody named before: the state the description names, if any.
+            let introduces = words.first().is_some_and(|w| self.lexicon.indefinites.iter().any(|d| d == w));
+            let previous = if introduces { None } else { last_person_before(doc, cue.span, pronoun_gender(&cue.text)) };
+            let Some(prev) = previous else { return self.demonym_holder(doc, cue.span).map(as_cue) };
             return Some(Entity { canonical: prev.canonical.clone(), affiliation: prev.affiliation.clone(), id: prev.id.clone(), ..base });
         }
         if let Some(e) = doc.entities.iter().filter(inside).find(|e| e.label != EntityLabel::Misc || e.id.is_some()) {
