@@ -610,8 +610,22 @@ impl Sieve<'_> {
             return None;
         }
         let chars: Vec<char> = lower.chars().collect();
-        let from = if lower.starts_with("according to ") { "according to ".len() } else { 0 };
-        let limit = word_spans(&sentence.text).get(self.lexicon.holder_window).map_or(usize::MAX, |w| w.0);
+        let words = word_spans(&sentence.text);
+        // "Urging …, the head of the mission called on …", "Led by …, the task force
+        // condemns …": an opening participle clause holds no holder; the clause after it does.
+        let participle = words.first().is_some_and(|&(a, b)| {
+            let first = slice(&lower, a, b);
+            first.ends_with("ing") && first.chars().all(char::is_alphabetic) || first == "led" && words.get(1).is_some_and(|&(a, b)| slice(&lower, a, b) == "by")
+        });
+        let from = if lower.starts_with("according to ") {
+            "according to ".len()
+        } else if participle {
+            chars.iter().position(|&c| c == ',').map_or(chars.len(), |k| k + 1)
+        } else {
+            0
+        };
+        let first_word = words.iter().position(|&(a, _)| a >= from).unwrap_or(words.len());
+        let limit = words.get(first_word + self.lexicon.holder_window).map_or(usize::MAX, |w| w.0);
         // Where the previous mention ended (every mention before the holder is governed).
         let mut previous_end: Option<usize> = None;
         let mut mentions = self.mentions(doc, i, &lower);
