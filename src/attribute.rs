@@ -15,7 +15,7 @@ use crate::document::{BlockKind, ClaimType, CueKind, Document, Entity, EntityLab
 use crate::assemble::find_word;
 use crate::gazetteer::Gazetteer;
 use crate::resolve::{apply, last_person_before, pronoun_gender, slice};
-use crate::segment::{is_adverb, is_pronoun, TITLE_SENTENCES};
+use crate::segment::{is_adverb, is_pronoun, is_title_like};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -312,12 +312,12 @@ impl Sieve<'_> {
         let lower = cue.text.to_lowercase();
         let words: Vec<&str> = alnum_words(&lower).collect();
         let refers_to_institution = words.iter().any(|w| self.lexicon.institution_references.iter().any(|r| r == w));
-        if !refers_to_institution && (is_pronoun(cue) || words.iter().any(|w| self.lexicon.person_nouns.iter().any(|n| n == w))) {
-            // "an Israeli official" introduces someone not named before, as does "a Chinese
-            // envoy" with nobody named before: the state the description names, if any.
-            let introduces = words.first().is_some_and(|w| self.lexicon.indefinites.iter().any(|d| d == w));
-            let previous = if introduces { None } else { last_person_before(doc, cue.span, pronoun_gender(&cue.text)) };
-            let Some(prev) = previous else { return self.demonym_holder(doc, cue.span).map(as_cue) };
+        // "an Israeli official", "a senior US official" introduce someone not named before: what
+        // the description names (below), never the last person named.
+        let introduces = words.first().is_some_and(|w| self.lexicon.indefinites.iter().any(|d| d == w));
+        if !refers_to_institution && !introduces && (is_pronoun(cue) || words.iter().any(|w| self.lexicon.person_nouns.iter().any(|n| n == w))) {
+            // "a Chinese envoy" with nobody named before: the state the envoy speaks for.
+            let Some(prev) = last_person_before(doc, cue.span, pronoun_gender(&cue.text)) else { return self.demonym_holder(doc, cue.span).map(as_cue) };
             return Some(Entity { canonical: prev.canonical.clone(), affiliation: prev.affiliation.clone(), id: prev.id.clone(), ..base });
         }
         if let Some(e) = doc.entities.iter().filter(inside).find(|e| e.label != EntityLabel::Misc || e.id.is_some()) {
@@ -345,7 +345,8 @@ impl Sieve<'_> {
     /// (spec: a ministry speaks for its state).
     fn as_actor(&self, doc: &Document, mut e: Entity) -> Entity {
         if e.label != EntityLabel::Per {
-            if let Some(country) = self.gazetteer.lookup(&e.text, None).and_then(|a| a.stands_for).or_else(|| self.state_of_body(doc, &e)) {
+            let stands_for = self.gazetteer.lookup(&e.text, None).and_then(|a| a.stands_for).or_else(|| e.id.as_deref().and_then(|id| self.gazetteer.state_of(id)));
+            if let Some(country) = stands_for.or_else(|| self.state_of_body(doc, &e)) {
                 e.canonical = country;
             }
         }
@@ -362,6 +363,11 @@ impl Sieve<'_> {
         let is_body = |text: &str| self.body_noun(&text.to_lowercase()).is_some();
         if e.id.is_some() || !is_body(&e.text) && !is_body(&e.canonical) {
             return None;
+        }
+        // "the ministry" referring back: the state of the body it refers to, where it was named.
+        if e.origin == Origin::Coreference {
+            let named = doc.entities.iter().filter(|o| o.origin != Origin::Coreference && o.canonical == e.canonical && o.end <= e.start).last();
+            return named.and_then(|o| self.state_of_body(doc, o));
         }
         let date = doc.published.as_deref();
         let country = |m: &crate::gazetteer::Match| match m.actor.label {
@@ -380,8 +386,9 @@ impl Sieve<'_> {
             let gap: String = before[last.end..].iter().collect();
             matches!(gap.trim(), "" | "'s" | "’s")
         });
-        if let Some(state) = named_before.as_ref().and_then(country) {
-            return Some(state);
+        if let Some(last) = named_before {
+            // "The Taliban's Interior Ministry": a name right before the body that is no state.
+            return country(&last);
         }
         let state_body = alnum_words(&e.canonical.to_lowercase()).any(|w| self.lexicon.state_bodies.iter().any(|b| b == w));
         (state_body && in_name.is_empty()).then(|| self.most_named_state(doc)).flatten()
@@ -459,13 +466,12 @@ impl Sieve<'_> {
     fn institution_subject(&self, doc: &Document, i: usize, institution: Option<&Entity>) -> Option<Entity> {
         let sentence = &doc.sentences[i];
         let lower = sentence.text.to_lowercase();
-        let mut words = alnum_words(&lower);
-        let opening = words.next().filter(|w| self.lexicon.institution_pronouns.iter().any(|p| p == w))?;
-        let verb = words.find(|w| !is_adverb(w))?;
-        if !self.lexicon.institution_acts.iter().any(|a| a == verb) {
+        let opening = self.lexicon.institution_pronouns.iter().find(|p| starts_with_word(&lower, p))?;
+        let len = opening.chars().count();
+        let verb = alnum_words(&slice(&lower, len, lower.chars().count())).find(|w| !is_adverb(w)).map(str::to_string)?;
+        if !self.lexicon.institution_acts.contains(&verb) {
             return None;
         }
-        let len = opening.chars().count();
         let span = doc.clean.to_source(sentence.clean_start, sentence.clean_start + len);
         Some(Entity { text: slice(&sentence.text, 0, len), start: span.start, end: span.end, sentence: i, origin: Origin::Coreference, ..institution?.clone() })
     }
@@ -580,11 +586,10 @@ impl Sieve<'_> {
             let starts = if possessive { 0..3 } else { 0..1 };
             after.starts_with([' ', '\'', '’']) && starts.into_iter().any(|k| phrases.iter().any(|p| next.get(k..).is_some_and(|n| n.starts_with(p))))
         };
-        // A title, subtitle or site name: among the first sentences, a Title block or a line with
-        // no full stop (the HTML of many pages puts the title in a plain paragraph).
+        // A title, subtitle or site name.
         let title = |i: usize| {
-            i < TITLE_SENTENCES
-                && (doc.blocks.get(doc.sentences[i].paragraph).is_some_and(|b| b.kind == BlockKind::Title) || !doc.sentences[i].text.trim_end().ends_with('.'))
+            let kind = doc.blocks.get(doc.sentences[i].paragraph).map_or(BlockKind::Paragraph, |b| b.kind);
+            is_title_like(i, &doc.sentences[i].text, kind)
         };
         let in_title = |e: &&Entity| self.named(e) && title(e.sentence);
         let author = doc.entities.iter().filter(in_title).find(|e| by(e) || owns(e))?;
@@ -611,12 +616,16 @@ impl Sieve<'_> {
         }
         let chars: Vec<char> = lower.chars().collect();
         let words = word_spans(&sentence.text);
+        let mut mentions = self.mentions(doc, i, &lower);
+        mentions.extend(self.demonym_holders(doc, sentence.span).filter_map(|e| find_word(&lower, &e.text.to_lowercase()).map(|at| (e, at))));
+        mentions.sort_by_key(|(_, at)| *at);
         // "Urging …, the head of the mission called on …", "Led by …, the task force
-        // condemns …": an opening participle clause holds no holder; the clause after it does.
+        // condemns …": an opening participle clause holds no holder; the clause after it does
+        // ("Beijing opposes …" opens with a name, no participle).
         let participle = words.first().is_some_and(|&(a, b)| {
             let first = slice(&lower, a, b);
             first.ends_with("ing") && first.chars().all(char::is_alphabetic) || first == "led" && words.get(1).is_some_and(|&(a, b)| slice(&lower, a, b) == "by")
-        });
+        }) && mentions.first().is_none_or(|(_, at)| *at > 0);
         let from = if lower.starts_with("according to ") {
             "according to ".len()
         } else if participle {
@@ -628,9 +637,6 @@ impl Sieve<'_> {
         let limit = words.get(first_word + self.lexicon.holder_window).map_or(usize::MAX, |w| w.0);
         // Where the previous mention ended (every mention before the holder is governed).
         let mut previous_end: Option<usize> = None;
-        let mut mentions = self.mentions(doc, i, &lower);
-        mentions.extend(self.demonym_holders(doc, sentence.span).filter_map(|e| find_word(&lower, &e.text.to_lowercase()).map(|at| (e, at))));
-        mentions.sort_by_key(|(_, at)| *at);
         for (e, at) in mentions.into_iter().filter(|(_, at)| *at >= from) {
             let before: String = chars[..at].iter().collect();
             // The word before the mention, past any article: "a meeting of the UN"; a comma

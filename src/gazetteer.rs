@@ -211,7 +211,10 @@ impl Gazetteer {
             }
         }
         for o in &file.organization {
-            let state = o.state.as_deref().map(|id| lookup(id, &format!("organization {}", o.id))).transpose()?;
+            let state = match o.state.as_deref() {
+                Some(id) if !country_forms.contains_key(id) => bail!("organization {}: state {id:?} is no country id", o.id),
+                id => id.map(|id| lookup(id, &format!("organization {}", o.id))).transpose()?,
+            };
             if matches!(o.kind, OrganizationKind::NewsAgency | OrganizationKind::NewsOutlet) && state.is_none() {
                 g.media.insert(o.id.clone());
             }
@@ -294,6 +297,11 @@ impl Gazetteer {
     /// a holder (spec: the body or person it quotes is).
     pub fn is_media(&self, id: &str) -> bool {
         self.media.contains(id)
+    }
+
+    /// The state an entry stands for, by its id ("KCNA": North Korea).
+    pub fn state_of(&self, id: &str) -> Option<String> {
+        self.actors.iter().find(|a| a.id.as_deref() == Some(id)).and_then(|a| a.stands_for.clone())
     }
 
     /// The actor a whole mention names, e.g. an entity's text.

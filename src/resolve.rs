@@ -163,18 +163,19 @@ pub fn pronoun_gender(pronoun: &str) -> Option<Gender> {
     }
 }
 
-/// A person's gender by the honorific the mention opens with ("Ms Bishop") or the first word
-/// of the canonical name ("Julie Bishop"); None when neither tells.
-fn gender_of(e: &Entity) -> Option<Gender> {
+/// A person's gender by an honorific ("Ms Bishop": the mention's first word or the word before
+/// it) or the first word of the canonical name ("Julie Bishop"); None when none tells.
+fn gender_of(doc: &Document, e: &Entity) -> Option<Gender> {
     let g = genders();
-    let first = |text: &str| text.split_whitespace().next().map(str::to_string);
-    let honorific = first(&e.text);
-    let name = first(&e.canonical);
-    let is = |words: &[String], w: &Option<String>| w.as_ref().is_some_and(|w| words.contains(w));
-    if is(&g.female_honorifics, &honorific) || is(&g.female_names, &name) {
+    let from = e.start.saturating_sub(12);
+    let before: String = doc.source.chars().skip(from).take(e.start - from).collect();
+    let honorifics = [e.text.split_whitespace().next(), before.split_whitespace().last()];
+    let name = e.canonical.split_whitespace().next();
+    let is = |words: &[String], w: Option<&str>| w.is_some_and(|w| words.iter().any(|x| x == w));
+    if honorifics.iter().any(|&h| is(&g.female_honorifics, h)) || is(&g.female_names, name) {
         Some(Gender::Female)
     } else {
-        (is(&g.male_honorifics, &honorific) || is(&g.male_names, &name)).then_some(Gender::Male)
+        (honorifics.iter().any(|&h| is(&g.male_honorifics, h)) || is(&g.male_names, name)).then_some(Gender::Male)
     }
 }
 
@@ -185,7 +186,7 @@ pub fn last_person_before(doc: &Document, at: Span, gender: Option<Gender>) -> O
     doc.entities
         .iter()
         .filter(|e| e.label == EntityLabel::Per && e.end <= at.start && e.origin != Origin::Coreference && !e.canonical.is_empty())
-        .filter(|e| gender.is_none_or(|g| gender_of(e).is_none_or(|known| known == g)))
+        .filter(|e| gender.is_none_or(|g| gender_of(doc, e).is_none_or(|known| known == g)))
         .max_by_key(|e| e.end)
 }
 

@@ -20,7 +20,14 @@ use crate::document::{BlockKind, CleanText, CueKind, Document, Sentence, Speaker
 
 /// The sentences at the start of a text that can hold its title (a site name, the title, a
 /// subtitle).
-pub const TITLE_SENTENCES: usize = 3;
+const TITLE_SENTENCES: usize = 3;
+
+/// Whether the sentence at `index` of a text can be its title (or a site name or subtitle): one
+/// of the first sentences, in a Title block or with no final full stop (the HTML of many pages
+/// puts the title in a plain paragraph).
+pub fn is_title_like(index: usize, text: &str, kind: BlockKind) -> bool {
+    index < TITLE_SENTENCES && (kind == BlockKind::Title || !text.trim_end().ends_with('.'))
+}
 
 /// Sentences longer than this (code points) are cut at a space.
 const MAX_SENTENCE: usize = 1500;
@@ -377,7 +384,14 @@ fn subject_before(chars: &[char], ws: &[Word], k: usize) -> Option<(usize, usize
         while f > 0 && !ws[f - 1].punct_after && !ws[f].punct_before {
             let p = &ws[f - 1];
             let pl = lower(chars, p);
-            let joins = acronym && f >= 2 && sp.name_joiners.contains(&pl) && !ws[f - 2].punct_after && capitalized(chars, &ws[f - 2]);
+            // A run of joining words ("of the") inside the name, a capitalized word before it.
+            let joins = acronym && sp.name_joiners.contains(&pl) && {
+                let mut g = f - 1;
+                while g > 0 && !ws[g - 1].punct_after && sp.name_joiners.contains(&lower(chars, &ws[g - 1])) {
+                    g -= 1;
+                }
+                g > 0 && !ws[g - 1].punct_after && capitalized(chars, &ws[g - 1])
+            };
             if (capitalized(chars, p) && !sp.not_names.contains(&pl))
                 || sp.name_particles.contains(&pl)
                 || joins
@@ -720,11 +734,8 @@ pub fn segment(doc: &mut Document) {
             if b.kind != BlockKind::SpeakerHeading {
                 let mut region = (s..e).map(|k| region_of[k]).filter(|&r| r != usize::MAX);
                 cues.extend(region.find_map(|r| region_cues[r].clone()));
-                // A headline: a Title block, or (the HTML of many pages puts the title in a plain
-                // paragraph) a one-sentence paragraph among the first sentences with no full stop.
-                let title_like = b.kind == BlockKind::Title
-                    || sentences.len() < TITLE_SENTENCES && one_sentence && !block[s..e].iter().rev().find(|c| !c.is_whitespace()).is_some_and(|c| matches!(c, '.' | '!' | '?' | '"' | '”'));
-                let trailing = trailing_speaker(block, s, e).or_else(|| title_like.then(|| title_source(block, s, e)).flatten());
+                let headline = b.kind == BlockKind::Title || one_sentence && is_title_like(sentences.len(), &block[s..e].iter().collect::<String>(), b.kind);
+                let trailing = trailing_speaker(block, s, e).or_else(|| headline.then(|| title_source(block, s, e)).flatten());
                 let reported = reported_speaker(block, s, e);
                 // A speech verb's subject outranks an "according to" inside the sentence ("X
                 // said …, according to the agency" is X's claim as the agency reports it).
@@ -1063,6 +1074,7 @@ mod tests {
         for (text, want) in [
             ("Burma grows ever more opium, the UN Office on Drugs and Crime (UNODC) warned in a report.", Some("the UN Office on Drugs and Crime (UNODC)")),
             ("The Communications Security Establishment (CSE) said that Canada was a target.", Some("The Communications Security Establishment (CSE)")),
+            ("Civilians fled, the UN Office of the High Commissioner for Human Rights (OHCHR) said.", Some("the UN Office of the High Commissioner for Human Rights (OHCHR)")),
             ("Exports rose, the ministry (in Cairo) said.", None),
         ] {
             let d = sample(text);
