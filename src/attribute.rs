@@ -366,7 +366,7 @@ impl Sieve<'_> {
         }
         // "the ministry" referring back: the state of the body it refers to, where it was named.
         if e.origin == Origin::Coreference {
-            let named = doc.entities.iter().filter(|o| o.origin != Origin::Coreference && o.canonical == e.canonical && o.end <= e.start).last();
+            let named = doc.entities.iter().rev().find(|o| o.origin != Origin::Coreference && o.canonical == e.canonical && o.end <= e.start);
             return named.and_then(|o| self.state_of_body(doc, o));
         }
         let date = doc.published.as_deref();
